@@ -1,0 +1,44 @@
+# Thin wrapper around CMake: `make check` runs the tests, `make demo` the demo.
+# Both install missing Debian packages first (packaging/deps.sh).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build check check-asan fuzz-smoke bench demo clean
+
+all: build
+
+deps:
+	@packaging/deps.sh all
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DEG_WERROR=ON $(CMAKE_FLAGS)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Every test but the benchmarks, -Werror build.
+check: deps build
+	cd $(BUILD) && ctest --output-on-failure -LE bench -j 2
+
+# The unit tests again under ASan+UBSan.
+check-asan: deps
+	cmake -S . -B $(BUILD)-asan -DEG_SANITIZE=ON -DEG_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ctest --output-on-failure -L unit -j 2
+
+# Each libFuzzer target for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz-smoke: deps
+	CC=clang cmake -S . -B $(BUILD)-fuzz -DEG_FUZZ=ON -DBUILD_TESTING=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-fuzz -j $(JOBS)
+	tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
+bench: deps build
+	cd $(BUILD) && ctest --output-on-failure -L bench
+
+demo: deps build
+	tests/e2e/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

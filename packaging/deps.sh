@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install the Debian packages echoguard needs to build, test and demo.
+# Idempotent: installs only what is missing. Needs root (or sudo).
+#   packaging/deps.sh [build|test|all]   (default: all)
+set -eu
+profile=${1:-all}
+build="cmake make gcc pkg-config libpcap-dev libnetfilter-queue-dev libmnl-dev
+       libnfnetlink-dev libiniparser-dev libsystemd-dev"
+test="clang libclang-rt-14-dev tshark python3 python3-sklearn python3-numpy
+      iproute2 iptables openssl systemd procps dpkg-dev debhelper"
+case $profile in
+build) want=$build ;;
+test | all) want="$build $test" ;;
+*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	$SUDO debconf-set-selections 2>/dev/null || true
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* echoguard: the offline tool. `echoguard help` lists the subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Weak until every subcommand file exists; see the table below. */
+#pragma weak cmd_extract
+#pragma weak cmd_train
+#pragma weak cmd_eval
+#pragma weak cmd_model
+#pragma weak cmd_replay
+#pragma weak cmd_audit
+#pragma weak cmd_rules
+#pragma weak cmd_capture
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} commands[] = {
+	{ "extract", cmd_extract, "captures -> labelled feature CSV" },
+	{ "train", cmd_train, "train a random forest on feature CSVs" },
+	{ "eval", cmd_eval, "evaluate a model on feature CSVs" },
+	{ "model", cmd_model, "inspect a model file (info, dump)" },
+	{ "replay", cmd_replay, "run the daemon's per-packet path over a capture" },
+	{ "audit", cmd_audit, "measure what traffic shape leaks (traces, windows)" },
+	{ "rules", cmd_rules, "install/remove the NFQUEUE rules (up, down, status)" },
+	{ "capture", cmd_capture, "capture a device's traffic with its context" },
+};
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("echoguard: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_progress_init(struct cli_progress *p, const char *label,
+		       unsigned long long total)
+{
+	p->tty = isatty(STDERR_FILENO);
+	p->done = 0;
+	p->total = total;
+	p->last_pct = 101;
+	p->label = label;
+}
+
+void cli_progress_step(struct cli_progress *p, unsigned long long done)
+{
+	unsigned pct, i, bar;
+
+	p->done = done;
+	if (!p->tty || p->total == 0)
+		return;
+	pct = (unsigned)(done * 100 / p->total);
+	if (pct == p->last_pct)
+		return;
+	p->last_pct = pct;
+	bar = pct * 30 / 100;
+	fprintf(stderr, "\r%s [", p->label);
+	for (i = 0; i < 30; i++)
+		fputc(i < bar ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3u%% (%llu/%llu)", pct, done, p->total);
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+	if (p->tty && p->total)
+		fputs("\r\033[K", stderr);
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: echoguard COMMAND [OPTIONS]...\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].fn)
+			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n`echoguard COMMAND --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("echoguard %s\n", EG_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].fn && !strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	cli_error("unknown command '%s' (see `echoguard help`)", argv[1]);
+	return 2;
+}
