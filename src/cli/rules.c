@@ -236,7 +236,7 @@ static int ipt_up_one(const struct rules *r, int v)
 			continue;
 		if (r->flow_reset) {
 			char *rst[] = { ipt_cmd(v), "-w", "-A", IPT_CHAIN, "-s",
-					r->devices[i], "-p", "tcp", "-m",
+					(char *)r->devices[i], "-p", "tcp", "-m",
 					"connmark", "--mark", mark, "-j", "REJECT",
 					"--reject-with", "tcp-reset", NULL };
 			if (run(r, rst, !r->quiet))
@@ -247,7 +247,7 @@ static int ipt_up_one(const struct rules *r, int v)
 		argv[n++] = "-A";
 		argv[n++] = IPT_CHAIN;
 		argv[n++] = "-s";
-		argv[n++] = r->devices[i];
+		argv[n++] = (char *)r->devices[i];
 		argv[n++] = "-p";
 		argv[n++] = "tcp";
 		argv[n++] = "-j";
