@@ -368,16 +368,19 @@ static size_t group_series(const struct eg_label_params *p,
 		chain[len++] = s;
 		for (;;) {
 			size_t j, best = n;
-			double best_err = tol + 1;
+			double best_err = 4 * tol + 1;
 
 			for (j = cur + 1; j < n && j <= cur + 1 + KA_MAX_SKIP; j++) {
 				double g = t_of(rows, idx, j) - t_of(rows, idx, cur);
 				double k = g < 1.5 * period ? 1 : 2;
 				double e = fabs(g - k * period);
 
-				if (!used[j] && e <= tol * k && e < best_err) {
+				/* A skipped (lost) member only when no direct
+				 * successor fits: rank by k, then error. */
+				if (!used[j] && e <= tol * k &&
+				    e + (k - 1) * 2 * tol < best_err) {
 					best = j;
-					best_err = e;
+					best_err = e + (k - 1) * 2 * tol;
 				}
 			}
 			if (best == n)
