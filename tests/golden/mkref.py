@@ -25,7 +25,8 @@ Output columns (tab separated, one row per frame):
   l4       tcp, udp, icmp, other
   paylen   TCP payload length (tcp.len), 0 for non-TCP
   ctype    content type of the first payload byte's record, 0 none
-  layer    0 TLS, 1 TCP without payload, 2 DATA, 3 HTTP; '-' for non-TCP
+  layer    0 TLS, 1 TCP without payload, 2 DATA, 3 HTTP (non-TCP: 2 DATA,
+           or 1 for a UDP datagram without payload)
   retrans  1 when Wireshark flags a retransmission (plain, fast or spurious)
            of a segment WITH payload, else 0
   ws       Wireshark's analysis flags: R retransmission, F fast
@@ -49,7 +50,7 @@ FIELDS_A = [
     "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
     "tcp.analysis.spurious_retransmission", "tcp.analysis.out_of_order",
     "tcp.analysis.keep_alive", "tcp.analysis.zero_window_probe",
-    "tcp.analysis.lost_segment", "tcp.payload",
+    "tcp.analysis.lost_segment", "tcp.payload", "udp.length",
 ]
 FIELDS_B = ["frame.number", "tcp.seq", "tls.record.content_type",
             "tls.record.length"]
@@ -96,7 +97,7 @@ def l4_of(protos):
 
 
 class Frame:
-    __slots__ = ("num", "protos", "l4", "key", "seq", "len", "nxt",
+    __slots__ = ("num", "protos", "l4", "udplen", "key", "seq", "len", "nxt",
                  "reass_in", "types", "lens", "ws", "payload")
 
 
@@ -107,6 +108,7 @@ def parse_a(rows):
         fr.num = int(r["frame.number"])
         fr.protos = r["frame.protocols"].split(":")
         fr.l4 = l4_of(fr.protos)
+        fr.udplen = ints(r["udp.length"])[0] if r["udp.length"] else 0
         fr.ws = "".join(c for f, c in WS_FLAGS if r[f] != "")
         fr.key = None
         fr.seq = fr.len = fr.nxt = 0
@@ -243,8 +245,12 @@ def http_frames(frames):
 
 def classify(fr, dirs, http):
     """-> (ctype, layer, retrans, src) for one frame."""
+    if fr.l4 == "udp" and fr.udplen == 8:
+        return 0, 1, 0, "none"    # no payload: as a TCP segment without one
     if fr.l4 != "tcp":
-        return 0, "-", 0, "none"
+        # DNS, NTP, ICMP...: the four-value encoding has no slot for them;
+        # the issue defines DATA as "payload that is neither TLS nor HTTP".
+        return 0, 2, 0, "none"
     retrans = 1 if fr.len > 0 and is_retrans(fr) else 0
     if fr.len == 0:
         return 0, 1, retrans, "none"
@@ -266,6 +272,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("pass_a")
     ap.add_argument("pass_b")
+    ap.add_argument("--name", default="", help="capture name for messages")
     ap.add_argument("--header", action="append", default=[],
                     help="a comment line to put at the top")
     args = ap.parse_args()
@@ -294,7 +301,7 @@ def main():
         out.write("%d\t%s\t%d\t%d\t%s\t%d\t%s\t%s\n" %
                   (fr.num, fr.l4, fr.len, ct, layer, rt, fr.ws or "-", src))
     sys.stderr.write("%s: %d frames, %s; pass B %d/%d agree, %d problems\n" %
-                     (args.pass_a, len(frames),
+                     (args.name or args.pass_a, len(frames),
                       ", ".join("%s %d" % kv for kv in sorted(stats.items())),
                       agree, seen, len(problems) + len(bad)))
     return 0

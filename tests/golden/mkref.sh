@@ -27,7 +27,7 @@ tcp.seq tcp.len tcp.nxtseq tcp.reassembled_in tls.record.content_type
 tls.record.length tcp.analysis.retransmission tcp.analysis.fast_retransmission
 tcp.analysis.spurious_retransmission tcp.analysis.out_of_order
 tcp.analysis.keep_alive tcp.analysis.zero_window_probe
-tcp.analysis.lost_segment tcp.payload"
+tcp.analysis.lost_segment tcp.payload udp.length"
 FIELDS_B="frame.number tcp.seq tls.record.content_type tls.record.length"
 
 command -v tshark >/dev/null || { echo "mkref.sh: tshark not found" >&2; exit 1; }
@@ -56,7 +56,7 @@ echo "$CAPTURES" | while IFS= read -r cap; do
 	# shellcheck disable=SC2046,SC2086
 	tshark -n -r "$in" $common $passb $(eflags "$FIELDS_B") \
 		>"$tmp/b.tsv" 2>"$tmp/b.err" || { cat "$tmp/b.err" >&2; exit 1; }
-	/usr/bin/python3 "$here/mkref.py" "$tmp/a.tsv" "$tmp/b.tsv" \
+	/usr/bin/python3 "$here/mkref.py" "$tmp/a.tsv" "$tmp/b.tsv" --name "$cap" \
 		--header "golden reference for $cap ($(sha256sum <"$in" | cut -c1-16)... sha256), made by tests/golden/mkref.sh" \
 		--header "$version" \
 		--header "pass A: tshark -n -r CAPTURE $(echo $common $passa) -e <$(echo $FIELDS_A | tr ' ' ',')>" \
