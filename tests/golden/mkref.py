@@ -293,10 +293,18 @@ def main():
               (seen, agree, len(problems)))
     for p in (problems + bad)[:50]:
         out.write("# problem: %s\n" % p)
+    rows = [(fr, classify(fr, dirs, http)) for fr in frames]
+    wsl = {}
+    for fr, (ct, layer, rt, src) in rows:
+        if fr.l4 == "tcp" and fr.len > 0:
+            k = (fr.protos[-1], layer)
+            wsl[k] = wsl.get(k, 0) + 1
+    out.write("# layer of TCP segments with payload, Wireshark's last protocol "
+              "-> ours: %s\n" % ", ".join(
+                  "%s->%s %d" % (k[0], k[1], v) for k, v in sorted(wsl.items())))
     out.write("frame\tl4\tpaylen\tctype\tlayer\tretrans\tws\tsrc\n")
     stats = {}
-    for fr in frames:
-        ct, layer, rt, src = classify(fr, dirs, http)
+    for fr, (ct, layer, rt, src) in rows:
         stats[src] = stats.get(src, 0) + 1
         out.write("%d\t%s\t%d\t%d\t%s\t%d\t%s\t%s\n" %
                   (fr.num, fr.l4, fr.len, ct, layer, rt, fr.ws or "-", src))
