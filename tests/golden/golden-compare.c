@@ -105,11 +105,13 @@ static int parse_row(char *line, struct ref_row *r)
 }
 
 /* Load REF.tsv: '#' comments, one header line, then one row per frame in
- * frame order. Errors name the file and line. */
+ * frame order (comment lines can be long: they hold the tshark commands).
+ * Errors name the file and line. */
 static int ref_load(const char *path, struct ref *ret)
 {
 	struct ref r = { 0 };
-	char line[512];
+	char *line = NULL;
+	size_t linecap = 0;
 	unsigned lineno = 0;
 	bool header = false;
 	FILE *f;
@@ -119,7 +121,7 @@ static int ref_load(const char *path, struct ref *ret)
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &linecap, f) > 0) {
 		lineno++;
 		if (line[0] == '#')
 			continue;
@@ -150,10 +152,12 @@ static int ref_load(const char *path, struct ref *ret)
 		r.n++;
 	}
 	fclose(f);
+	free(line);
 	*ret = r;
 	return 0;
 bad:
 	fclose(f);
+	free(line);
 	free(r.rows);
 	return -EBADMSG;
 }
@@ -189,6 +193,9 @@ static const char *categorise(enum field f, const struct ref_row *r,
 
 	switch (f) {
 	case F_RETRANS:
+		if (r->paylen == 0 && (in->pkt.tcp_flags &
+				       (EG_TCP_SYN | EG_TCP_FIN)))
+			return "repeated SYN/FIN (no payload)";
 		if (r->retrans && strchr(r->ws, 'S') && partial)
 			return "spurious retransmission extending past snd_max";
 		if (r->retrans && partial)

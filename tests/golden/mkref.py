@@ -27,8 +27,8 @@ Output columns (tab separated, one row per frame):
   ctype    content type of the first payload byte's record, 0 none
   layer    0 TLS, 1 TCP without payload, 2 DATA, 3 HTTP (non-TCP: 2 DATA,
            or 1 for a UDP datagram without payload)
-  retrans  1 when Wireshark flags a retransmission (plain, fast or spurious)
-           of a segment WITH payload, else 0
+  retrans  1 when Wireshark flags a retransmission (plain, fast or spurious;
+           a repeated SYN or FIN too: each takes a sequence number), else 0
   ws       Wireshark's analysis flags: R retransmission, F fast
            retransmission, S spurious retransmission, O out-of-order,
            K keep-alive, Z zero-window probe, L previous segment not
@@ -251,7 +251,7 @@ def classify(fr, dirs, http):
         # DNS, NTP, ICMP...: the four-value encoding has no slot for them;
         # the issue defines DATA as "payload that is neither TLS nor HTTP".
         return 0, 2, 0, "none"
-    retrans = 1 if fr.len > 0 and is_retrans(fr) else 0
+    retrans = 1 if is_retrans(fr) else 0
     if fr.len == 0:
         return 0, 1, retrans, "none"
     d = dirs[fr.key]
