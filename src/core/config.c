@@ -1043,8 +1043,8 @@ int eg_config_dump(const struct eg_config *c, FILE *f)
 				     buf, sizeof(buf)), f);
 	}
 	fprintf(f, "\n\n[model]\npath = \"%s\"\nfeatures = %s\n\n[flows]\n"
-		"capacity = %u\nmax_probe = %u\nidle_timeout = %g\n"
-		"closed_timeout = %g\n\n[policy]\nmode = %s\ndrop_classes = ",
+		"capacity = %u\nmax_probe = %u\nidle_timeout = %.17g\n"
+		"closed_timeout = %.17g\n\n[policy]\nmode = %s\ndrop_classes = ",
 		c->model.path, feature_names[c->model.features],
 		c->flows.capacity, c->flows.max_probe,
 		c->flows.idle_timeout_ns / 1e9, c->flows.closed_timeout_ns / 1e9,
@@ -1056,7 +1056,7 @@ int eg_config_dump(const struct eg_config *c, FILE *f)
 		}
 	if (!n)
 		fputs("none", f);
-	fprintf(f, "\nmin_confidence = %g\non_drop = %s\nflow_mark = 0x%x\n"
+	fprintf(f, "\nmin_confidence = %.17g\non_drop = %s\nflow_mark = 0x%x\n"
 		"allow_cidrs = ", c->policy.min_confidence,
 		on_drop_names[c->policy.on_drop], c->policy.flow_mark);
 	for (i = 0; i < c->policy.n_allow_cidrs; i++) {
