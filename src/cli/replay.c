@@ -874,6 +874,10 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	if (!x->json && !x->summary_only)
+		printf("%8s %11s %-47s %5s %-13s %5s %-6s %s%s\n", "frame", "time",
+		       "flow", "len", "class", "proba", "verdict", "reason",
+		       x->labels ? " [label]" : "");
 	for (k = 0; k < x->n_files; k++)
 		do_capture(x, x->files[k]);
 	if (x->json)
