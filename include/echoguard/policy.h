@@ -20,10 +20,12 @@
  *   9. top class not in drop_classes        -> accept             CLASS_ACCEPT
  *  10. its probability < min_confidence     -> accept             LOW_CONFIDENCE
  *  11. otherwise                            -> drop               CLASS_DROP
- * In monitor mode a drop becomes accept with reason MONITOR (would_reason
- * keeps the rule that matched) and no flow state changes. An enforced drop
- * of TCP payload is remembered on the flow (eg_flow_drop_remember), so the
- * retransmission is dropped whatever the forest says of it.
+ * A drop of TCP payload is remembered on the flow (eg_flow_drop_remember),
+ * so the retransmission is dropped whatever the forest says of it. In
+ * monitor mode every decision, and the flow state it leaves, is the one
+ * enforce would make, but a drop becomes accept with reason MONITOR
+ * (would_reason keeps the rule that matched) and never sets the mark: the
+ * MONITOR count is what enforcing would have dropped.
  *
  * The policy is immutable after eg_policy_new and shared read-only by all
  * threads; counters live in a struct eg_policy_stats per thread. Deciding

@@ -217,19 +217,22 @@ void eg_policy_decide(const struct eg_policy *p, struct eg_pkt_info *pi,
 	d.reason = classify(p, pi, proba, top);
 	d.would_reason = d.reason;
 	d.verdict = reason_verdict(p, d.reason);
-	if (d.verdict == EG_VERDICT_DROP && p->mode == EG_MODE_MONITOR) {
-		d.verdict = EG_VERDICT_ACCEPT;
-		d.reason = EG_REASON_MONITOR;
-	} else if (d.verdict == EG_VERDICT_DROP && f) {
+	/* Monitor keeps the flow state enforce would have (dropped ranges,
+	 * dropped flows) so that its counts say what enforcing would do. */
+	if (d.verdict == EG_VERDICT_DROP && f) {
 		if (f->drops < UINT32_MAX)
 			f->drops++;
 		if (p->remember_drops && has_tcp_payload(pi))
 			eg_flow_drop_remember(f, pi->pkt.seq,
 					      pi->pkt.seq + pi->pkt.payload_len);
-		if (p->on_drop == EG_ON_DROP_FLOW) {
+		if (p->on_drop == EG_ON_DROP_FLOW && p->mode != EG_MODE_MONITOR) {
 			d.set_mark = true;
 			d.mark = p->flow_mark;
 		}
+	}
+	if (d.verdict == EG_VERDICT_DROP && p->mode == EG_MODE_MONITOR) {
+		d.verdict = EG_VERDICT_ACCEPT;
+		d.reason = EG_REASON_MONITOR;
 	}
 	if (stats) {
 		uint32_t len = pi->pkt.wire_len;

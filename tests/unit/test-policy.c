@@ -300,7 +300,8 @@ static void test_on_drop_flow_and_monitor(void)
 	}
 	eg_policy_free(p);
 
-	/* monitor: classify and count, accept all, touch no flow state. */
+	/* monitor: decide as enforce would (same flow state), accept all,
+	 * never mark. */
 	c.policy.mode = EG_MODE_MONITOR;
 	p = make_policy(&c);
 	memset(&flow, 0, sizeof(flow));
@@ -314,14 +315,32 @@ static void test_on_drop_flow_and_monitor(void)
 		CHECK_EQ(d.would_reason, EG_REASON_CLASS_DROP);
 		CHECK(!d.set_mark);
 		CHECK_EQ(d.cls, EG_CLASS_NOT_JUSTIFIED);
-		CHECK_EQ(flow.drops, 0);
-		CHECK_EQ(flow.n_drop_ranges, 0);
+		CHECK_EQ(flow.drops, 1);
+		/* Its resend would be dropped by range in enforce. */
 		d = decide(p, &pi, I_EXPECTED, 0.9f, &st);
-		CHECK_EQ(d.reason, EG_REASON_CLASS_ACCEPT);
-		CHECK_EQ(st.reasons[EG_REASON_MONITOR], 1);
+		CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
+		CHECK_EQ(d.reason, EG_REASON_MONITOR);
+		CHECK_EQ(d.would_reason, EG_REASON_FLOW_DROPPED);
+		CHECK(!d.set_mark);
+		CHECK_EQ(st.reasons[EG_REASON_MONITOR], 2);
 		CHECK_EQ(st.verdicts[EG_VERDICT_DROP], 0);
 		CHECK_EQ(st.classes[EG_CLASS_NOT_JUSTIFIED], 1);
+		CHECK_EQ(st.classes[EG_CLASS_EXPECTED], 1);
 	}
+	eg_policy_free(p);
+	c.policy.on_drop = EG_ON_DROP_PACKET;
+	p = make_policy(&c);
+	memset(&flow, 0, sizeof(flow));
+	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 200, 100);
+	CHECK_EQ(decide(p, &pi, I_NOT_JUSTIFIED, 0.9f, NULL).would_reason,
+		 EG_REASON_CLASS_DROP);
+	d = decide(p, &pi, I_EXPECTED, 0.9f, NULL);
+	CHECK_EQ(d.reason, EG_REASON_MONITOR);
+	CHECK_EQ(d.would_reason, EG_REASON_DROPPED_RANGE);
+	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 300, 100);
+	d = decide(p, &pi, I_EXPECTED, 0.9f, NULL);
+	CHECK_EQ(d.reason, EG_REASON_CLASS_ACCEPT);
+	CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
 	eg_policy_free(p);
 }
 
