@@ -44,7 +44,7 @@ struct eg_nfq {
 	uint32_t pending_id;
 	uint64_t pending_since;
 	struct eg_nfq_counters c;
-	char sendbuf[MNL_SOCKET_BUFFER_SIZE];
+	char sendbuf[8192];          /* one verdict or config message */
 	struct mmsghdr msgs[EG_NFQ_RECV_BATCH];
 	struct iovec iov[EG_NFQ_RECV_BATCH];
 	char *bufs;               /* EG_NFQ_RECV_BATCH * NFQ_BUF_SIZE */
@@ -84,7 +84,7 @@ static int early_packet(const struct nlmsghdr *nlh, void *data)
  * reported at start, not discovered as silence. */
 static int send_acked(struct eg_nfq *q, struct nlmsghdr *nlh)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[8192];
 	ssize_t n;
 	int r;
 
@@ -365,6 +365,10 @@ int eg_nfq_flush(struct eg_nfq *q)
 		return 0;
 	r = send_verdict(q, NFQNL_MSG_VERDICT_BATCH, q->pending_id, NF_ACCEPT,
 			 0);
+	/* Kept pending on failure so the next flush retries: those packets
+	 * are still queued in the kernel and must not be left there. */
+	if (r < 0 && r != -ENOENT)
+		return r;
 	if (r == 0) {
 		CNT_ADD(q->c.accepted, q->pending);
 		CNT_INC(q->c.batches);
