@@ -56,7 +56,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: echoguardd [OPTIONS]\n"
 		"Inline NFQUEUE classifier for an Amazon Echo's uploads.\n\n"
-		"  -c, --config FILE   configuration (default %s)\n"
+		"  -c, --config FILE   configuration (default %s if it exists,\n"
+		"                      else built-in defaults)\n"
 		"  -f, --foreground    log to stderr (default: journal when\n"
 		"                      started by systemd)\n"
 		"      --check-config  validate configuration and model, exit\n"
@@ -200,7 +201,7 @@ static void reload(struct daemon *d)
 	if (r == 0 && new->cfg.model.features != old->cfg.model.features) {
 		snprintf(err, sizeof(err), "%s: [model] features changed from "
 			 "%s to %s: the flow tables compute the old set; "
-			 "restart echoguardd to change it", d->config_path,
+			 "restart echoguardd to change it", d->config_path ? d->config_path : "(defaults)",
 			 eg_schema_get(old->cfg.model.features)->name,
 			 eg_schema_get(new->cfg.model.features)->name);
 		new = eg_runtime_free(new);
@@ -438,7 +439,6 @@ int main(int argc, char **argv)
 	char err[8192];
 	int c, r, sfd, status;
 
-	d.config_path = EG_CONFIG_DEFAULT_PATH;
 	while ((c = getopt_long(argc, argv, "c:fVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; break;
@@ -454,6 +454,10 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return EXIT_CONFIG;
 	}
+	/* Without -c the default file is read when it exists, else the
+	 * built-in defaults apply (docs/config.md). */
+	if (!d.config_path && access(EG_CONFIG_DEFAULT_PATH, F_OK) == 0)
+		d.config_path = EG_CONFIG_DEFAULT_PATH;
 	if (check)
 		return check_config(d.config_path);
 
