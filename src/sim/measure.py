@@ -67,7 +67,7 @@ class Pkt:
 	__slots__ = ("no", "t", "src", "dst", "iplen", "ttl", "proto", "stream",
 		     "sport", "dport", "tlen", "flags", "win", "mss", "wscale",
 		     "sack", "ts", "retrans", "ctypes", "rlens", "hstypes", "sni",
-		     "out", "server", "dns")
+		     "out", "server", "dns", "cont_app")
 
 
 def load(tsv):
@@ -102,8 +102,10 @@ def load(tsv):
 			p.dns = c[25].split(",")[0]
 			p.out = p.src == DEVICE
 			p.server = p.dst if p.out else p.src
+			p.cont_app = False
 			if p.src == DEVICE or p.dst == DEVICE:
 				pkts.append(p)
+	mark_continuations(pkts)
 	return pkts
 
 
@@ -145,7 +147,25 @@ def summary(vals):
 
 
 def is_appdata(p):
-	return p.tlen > 0 and 23 in p.ctypes and not p.retrans
+	"""New TCP payload carrying TLS application data: a segment where an
+	app-data record starts, or a continuation segment (no record header)
+	of an app-data record (mark_continuations sets p.cont_app)."""
+	return p.tlen > 0 and not p.retrans and (
+	    23 in p.ctypes or (not p.ctypes and getattr(p, "cont_app", False)))
+
+
+def mark_continuations(pkts):
+	"""Segments without a record header continue the previous record of
+	their direction; flag those that continue application data."""
+	last = {}
+	for p in pkts:
+		if p.stream < 0 or p.tlen == 0 or p.retrans:
+			continue
+		k = (p.stream, p.out)
+		if p.ctypes:
+			last[k] = p.ctypes[-1]
+		else:
+			p.cont_app = last.get(k) == 23
 
 
 def streams_of(pkts):
