@@ -790,16 +790,14 @@ def serve_conn(raw, peer, ctx, log, counter):
 	with counter["lock"]:
 		counter["n"] += 1
 		sid = counter["n"]
-	sni = {}
-	total, msgs = 0, 0
+	total, msgs, sni_name, conn = 0, 0, None, None
 	try:
 		raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 		raw.settimeout(600)
 		s = ctx.wrap_socket(raw, server_side=True)
-		sni_name = getattr(s, "_eg_sni", None) or sni.get("name")
+		sni_name = getattr(s, "_eg_sni", None)
 		log.write(ev="accept", sconn=sid, peer="%s:%d" % peer[:2],
 			  version=s.version(), cipher=s.cipher()[0])
-		conn = None
 		while True:
 			hdr = recv_exact(s, LIVE_HDR.size)
 			if hdr is None:
@@ -828,8 +826,8 @@ def serve_conn(raw, peer, ctx, log, counter):
 	except (OSError, ssl.SSLError) as e:
 		log.write(ev="error", sconn=sid, error=str(e))
 	finally:
-		log.write(ev="close", sconn=sid, conn=conn if msgs else None,
-			  bytes=total, msgs=msgs, sni=sni_name if msgs else None)
+		log.write(ev="close", sconn=sid, conn=conn, bytes=total, msgs=msgs,
+			  sni=sni_name)
 		raw.close()
 
 
@@ -838,6 +836,10 @@ def cmd_server(a):
 	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 	ctx.minimum_version = ssl.TLSVersion.TLSv1_2
 	ctx.load_cert_chain(a.cert, a.key)
+
+	def on_sni(sslsock, name, _ctx):
+		sslsock._eg_sni = name
+	ctx.sni_callback = on_sni
 	host, port = a.listen.rsplit(":", 1)
 	host = host.strip("[]")
 	fam = socket.AF_INET6 if ":" in host else socket.AF_INET
