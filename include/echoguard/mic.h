@@ -40,10 +40,13 @@ struct eg_mic_stats {
 };
 
 /*
- * Open the source described by cfg and read it once. Returns 0 and *ret,
- * or -errno with err = "reason" naming the path/chip (the source being
- * unreadable at start is an error; later failures are not: they count and
- * assume on_error). gpiod sources need a kernel with the GPIO v2 uapi.
+ * Open the source described by cfg and read it once. Returns 0 and *ret;
+ * 1 and *ret when the source exists in the config but cannot be read now
+ * (missing file, bad content, GPIO line busy): the state is on_error, err
+ * says why (log it as a warning), and every refresh retries; -EINVAL with
+ * err for an unusable config (no path for sysfs/file, no chip for gpiod),
+ * -ENOMEM. Not starting over an unreadable mic would leave the queue to
+ * the kernel's fail mode, which may let everything through.
  */
 int eg_mic_new(const struct eg_config_mic *cfg, struct eg_mic **ret,
 	       char *err, size_t errlen);
@@ -62,13 +65,15 @@ int eg_mic_get(const struct eg_mic *m);
 int eg_mic_refresh(struct eg_mic *m);
 
 /* An fd to poll() for eg_mic_events(), or -1 when the source has no edges
- * (then refresh every eg_mic_poll_interval_ms()). */
+ * (then refresh every eg_mic_poll_interval_ms()). The fd can change after
+ * a refresh (a failed source is re-opened): ask again after each one. */
 int eg_mic_fd(const struct eg_mic *m);
 short eg_mic_events(const struct eg_mic *m);
 /* 0 for fixed sources (nothing to poll). */
 uint32_t eg_mic_poll_interval_ms(const struct eg_mic *m);
 
-/* Override the state (tests, `replay --mic on|off`): a fixed source. */
+/* Override the state (tests, `replay --mic on|off`): the source becomes
+ * fixed. Not concurrent with eg_mic_refresh. */
 void eg_mic_set(struct eg_mic *m, int state);
 
 void eg_mic_stats_get(const struct eg_mic *m, struct eg_mic_stats *ret);

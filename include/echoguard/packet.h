@@ -123,7 +123,8 @@ int eg_packet_parse_frame(int linktype, const uint8_t *buf, size_t caplen,
 /* A short English reason, e.g. "truncated TCP header". Never NULL. */
 const char *eg_packet_strerror(enum eg_parse_error err);
 
-/* Is the address family/bytes of p's src equal to addr (16-byte form)? */
+/* Did p parse as TCP at least up to its full TCP header (ports, seq, flags,
+ * tcp_header_len valid)? Also true for EG_PERR_TCP_BAD_OPTIONS. */
 bool eg_packet_is_tcp(const struct eg_packet *p);
 
 /* Format a 16-byte address of the given IP version into buf (>= 46 bytes). */
