@@ -100,6 +100,9 @@ struct eg_pkt_info {
 	bool tls_synced;
 	enum eg_layer layer;
 	bool keepalive_series;      /* eg_ka_feed said yes (online) */
+	bool ka_candidate;          /* outbound new data that is exactly one
+				       whole TLS app-data record: what the
+				       keep-alive detectors look at */
 	double delta;               /* s since previous packet, same flow+dir; 0 first */
 	enum eg_class proto_class;  /* rule class: handshake/ack/retransmit/
 				       not_relevant, or EG_CLASS_EXPECTED for

@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * features.c: feature schemas, class names, SNI classes and the per-packet
+ * engine (parse -> flow -> TLS -> features). Every feature is defined in
+ * docs/features.md; keep the two in step. Covered by
+ * tests/unit/test-features.c.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "echoguard/features.h"
+
+#define SINCE_APP_CAP 3600.0
+#define EXPIRE_BUDGET 256
+
+static const char *const seed_names[] = {
+	"length", "dstport", "highest_layer", "delta", "ack_flag",
+	"microphone", "content_type",
+};
+
+static const char *const flow_names[] = {
+	"length", "dstport", "highest_layer", "delta", "ack_flag",
+	"microphone", "content_type",
+	"out_bytes_1s", "out_pkts_1s", "out_bytes_5s", "out_pkts_5s",
+	"in_bytes_1s", "in_bytes_5s", "flow_age", "since_app_any",
+	"since_app_flow", "sni_class", "tcp_window", "ttl", "retrans",
+	"ka_series", "n_records", "psh_flag",
+};
+
+#define N_SEED (sizeof(seed_names) / sizeof(seed_names[0]))
+#define N_FLOW (sizeof(flow_names) / sizeof(flow_names[0]))
+
+static const struct eg_schema schemas[] = {
+	[EG_FEATURES_SEED] = { "seed", 1, N_SEED, seed_names },
+	[EG_FEATURES_FLOW] = { "flow", 1, N_FLOW, flow_names },
+};
+
+_Static_assert(N_FLOW <= EG_FEAT_MAX, "flow schema exceeds EG_FEAT_MAX");
+
+static const char *const class_names[EG_CLASS_COUNT] = {
+	[EG_CLASS_HANDSHAKE] = "handshake",
+	[EG_CLASS_SYN] = "syn",
+	[EG_CLASS_ACK] = "ack",
+	[EG_CLASS_RETRANSMIT] = "retransmit",
+	[EG_CLASS_NOT_RELEVANT] = "not_relevant",
+	[EG_CLASS_JUSTIFIED] = "justified",
+	[EG_CLASS_NOT_JUSTIFIED] = "not_justified",
+	[EG_CLASS_EXPECTED] = "expected",
+};
+
+struct eg_engine {
+	struct eg_engine_params p;
+	const struct eg_schema *schema;
+	struct eg_flow_table *flows;
+	uint64_t last_app_ns;      /* device's last new app data, any flow */
+	bool have_app;
+};
+
+/* The schema of a feature set; NULL for an unknown set. */
+const struct eg_schema *eg_schema_get(enum eg_feature_set set)
+{
+	if ((unsigned)set >= sizeof(schemas) / sizeof(schemas[0]))
+		return NULL;
+	return &schemas[set];
+}
+
+/* Look a schema up by name; NULL if unknown. */
+const struct eg_schema *eg_schema_find(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return NULL;
+	for (i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++)
+		if (!strcmp(schemas[i].name, name))
+			return &schemas[i];
+	return NULL;
+}
+
+/* The paper's name of a class; "?" for an out-of-range value. */
+const char *eg_class_name(enum eg_class c)
+{
+	if ((unsigned)c >= EG_CLASS_COUNT)
+		return "?";
+	return class_names[c];
+}
+
+/*
+ * Parse a class name: the paper's spellings, case-insensitive, with '-' or
+ * ' ' accepted for '_' ("Not Relevant", "not-justified"). -EINVAL if
+ * unknown.
+ */
+int eg_class_parse(const char *s)
+{
+	char buf[32];
+	size_t i, n;
+	int c;
+
+	if (!s)
+		return -EINVAL;
+	n = strlen(s);
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '-' || ch == ' ')
+			ch = '_';
+		else if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		buf[i] = ch;
+	}
+	buf[n] = '\0';
+	for (c = 0; c < EG_CLASS_COUNT; c++)
+		if (!strcmp(buf, class_names[c]))
+			return c;
+	if (!strcmp(buf, "notrelevant"))
+		return EG_CLASS_NOT_RELEVANT;
+	if (!strcmp(buf, "notjustified") || !strcmp(buf, "unjustified"))
+		return EG_CLASS_NOT_JUSTIFIED;
+	return -EINVAL;
+}
+
+/* Glob with '*' only (any run of characters, possibly empty). */
+static bool glob_match(const char *pat, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s) {
+		if (*pat == '*') {
+			star = ++pat;
+			resume = s;
+		} else if (*pat == *s) {
+			pat++;
+			s++;
+		} else if (star) {
+			pat = star;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+/*
+ * Voice: the Alexa Voice Service and its dialogue endpoints. Metrics:
+ * telemetry uploads. Names seen in the shared captures: unagi-na.amazon.com
+ * (metrics), device-metrics-us.amazon.com (metrics), dcape-na.amazon.com,
+ * api.amazonalexa.com (voice), arcus-uswest.amazon.com, api.amazon.com,
+ * *.cloudfront.net (other).
+ */
+static const char *const voice_globs[] = {
+	"avs-alexa*.amazon.com", "bob-dispatch*.amazon.com",
+	"dcape*.amazon.com", "*.amazonalexa.com", "amazonalexa.com",
+	"alexa.*.gateway.devices.a2z.com", "*avs*.amazon.com",
+};
+static const char *const metrics_globs[] = {
+	"device-metrics*", "*unagi*", "*metrics*.amazon.com",
+	"*-metrics.amazon.*",
+};
+
+/* Classify a lower-case server name; NULL or "" is unknown (no SNI seen). */
+enum eg_sni_class eg_sni_classify(const char *sni)
+{
+	size_t i;
+
+	if (!sni || !*sni)
+		return EG_SNI_UNKNOWN;
+	for (i = 0; i < sizeof(metrics_globs) / sizeof(metrics_globs[0]); i++)
+		if (glob_match(metrics_globs[i], sni))
+			return EG_SNI_METRICS;
+	for (i = 0; i < sizeof(voice_globs) / sizeof(voice_globs[0]); i++)
+		if (glob_match(voice_globs[i], sni))
+			return EG_SNI_VOICE;
+	return EG_SNI_OTHER;
+}
+
+/* Defaults: flow table defaults, the seed set, no device (all outbound). */
+void eg_engine_params_default(struct eg_engine_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	eg_flow_params_default(&p->flow);
+	p->features = EG_FEATURES_SEED;
+}
+
+/*
+ * Create an engine (the flow table is its only other allocation).
+ * -EINVAL on bad parameters, -ENOMEM.
+ */
+int eg_engine_new(const struct eg_engine_params *p, struct eg_engine **ret)
+{
+	struct eg_engine *e;
+	int r;
+
+	if (!p || !ret || p->n_devices > 8 || !eg_schema_get(p->features))
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->p = *p;
+	e->schema = eg_schema_get(p->features);
+	r = eg_flow_table_new(&p->flow, &e->flows);
+	if (r < 0) {
+		free(e);
+		return r;
+	}
+	*ret = e;
+	return 0;
+}
+
+/* Free an engine; accepts NULL; returns NULL. */
+struct eg_engine *eg_engine_free(struct eg_engine *e)
+{
+	if (!e)
+		return NULL;
+	eg_flow_table_free(e->flows);
+	free(e);
+	return NULL;
+}
+
+const struct eg_schema *eg_engine_schema(const struct eg_engine *e)
+{
+	return e->schema;
+}
+
+struct eg_flow_table *eg_engine_flows(struct eg_engine *e)
+{
+	return e->flows;
+}
+
+/* Expire idle flows, visiting a bounded number of slots. */
+void eg_engine_tick(struct eg_engine *e, uint64_t now_ns)
+{
+	(void)eg_flow_expire(e->flows, now_ns, EXPIRE_BUDGET);
+}
+
+static bool is_device(const struct eg_engine *e, const struct eg_packet *pkt)
+{
+	unsigned i;
+
+	if (e->p.n_devices == 0)
+		return true;
+	for (i = 0; i < e->p.n_devices; i++)
+		if (e->p.device_version[i] == pkt->ip_version &&
+		    !memcmp(e->p.devices[i], pkt->src, 16))
+			return true;
+	return false;
+}
+
+static double ns_to_s(uint64_t later, uint64_t earlier)
+{
+	if (later <= earlier)
+		return 0.0;
+	return (double)(later - earlier) / 1e9;
+}
+
+/* Seconds since an app-data time, capped; the cap when never (t == 0). */
+static double since_app(uint64_t now, uint64_t t, bool have)
+{
+	double s;
+
+	if (!have)
+		return SINCE_APP_CAP;
+	s = ns_to_s(now, t);
+	return s > SINCE_APP_CAP ? SINCE_APP_CAP : s;
+}
+
+/*
+ * A segment that is exactly one whole TLS app-data record (header at its
+ * first byte, record ends at its last): the keep-alive candidates.
+ */
+static bool single_app_record(const struct eg_packet *pkt)
+{
+	uint32_t rlen;
+
+	if (pkt->payload_caplen < 5 || pkt->payload[0] != EG_TLS_APPLICATION_DATA ||
+	    !eg_tls_header_plausible(pkt->payload, pkt->payload_caplen))
+		return false;
+	rlen = (uint32_t)pkt->payload[3] << 8 | pkt->payload[4];
+	return rlen + 5 == pkt->payload_len;
+}
+
+/* Store the ClientHello's server name on the flow (first one wins). */
+static void take_sni(struct eg_flow *f, const struct eg_packet *pkt,
+		     const struct eg_tls_seg *ts)
+{
+	char name[EG_SNI_MAX];
+	int r;
+
+	if (f->sni[0] || !ts->client_hello || ts->ch_offset >= pkt->payload_caplen)
+		return;
+	r = eg_tls_sni(pkt->payload + ts->ch_offset,
+		       pkt->payload_caplen - ts->ch_offset, name, sizeof(name));
+	if (r <= 0)
+		return;
+	memcpy(f->sni, name, sizeof(name));
+	f->sni[EG_SNI_MAX - 1] = '\0';
+	f->sni_class = (uint8_t)eg_sni_classify(f->sni);
+}
+
+/* The rule class; see docs/features.md "proto_class". */
+static enum eg_class rule_class(const struct eg_pkt_info *ri, bool is_tcp)
+{
+	const struct eg_packet *pkt = &ri->pkt;
+
+	if (ri->parse_rc < 0 || !is_tcp || !ri->flow)
+		return EG_CLASS_NOT_RELEVANT;
+	if (ri->seg == EG_SEG_RETRANS)
+		return EG_CLASS_RETRANSMIT;
+	if ((pkt->payload_len == 0 || ri->seg == EG_SEG_KEEPALIVE ||
+	     ri->seg == EG_SEG_ZWP) && (pkt->tcp_flags & EG_TCP_ACK))
+		return EG_CLASS_ACK;
+	if (pkt->payload_len == 0)
+		return EG_CLASS_NOT_RELEVANT;
+	switch (ri->content_type) {
+	case EG_TLS_CHANGE_CIPHER_SPEC:
+	case EG_TLS_ALERT:
+	case EG_TLS_HANDSHAKE:
+		return EG_CLASS_HANDSHAKE;
+	case EG_TLS_APPLICATION_DATA:
+		return ri->outbound ? EG_CLASS_EXPECTED : EG_CLASS_NOT_RELEVANT;
+	default:
+		return EG_CLASS_NOT_RELEVANT;
+	}
+}
+
+static void fill_features(struct eg_engine *e, struct eg_pkt_info *ri,
+			  uint64_t ts_ns, int mic, double since_any,
+			  double since_flow)
+{
+	const struct eg_packet *pkt = &ri->pkt;
+	float *x = ri->features;
+	uint64_t ob1 = 0, op1 = 0, ob5 = 0, op5 = 0, ib1 = 0, ip1 = 0, ib5 = 0,
+		 ip5 = 0;
+	bool tcp = pkt->l4_proto == IPPROTO_TCP && ri->parse_rc >= 0;
+
+	x[0] = (float)(ri->parse_rc >= 0 ? pkt->payload_len : 0);
+	x[1] = (float)pkt->dport;
+	x[2] = (float)ri->layer;
+	x[3] = (float)ri->delta;
+	x[4] = (float)(tcp && (pkt->tcp_flags & EG_TCP_ACK) ? 1 : 0);
+	x[5] = (float)(mic ? 1 : 0);
+	x[6] = (float)ri->content_type;
+	ri->n_features = e->schema->n;
+	if (e->p.features != EG_FEATURES_FLOW)
+		return;
+	if (ri->flow) {
+		const struct eg_flow_dir *od, *id;
+		enum eg_dir odir = ri->outbound ? ri->dir : (enum eg_dir)!ri->dir;
+
+		od = &ri->flow->dir[odir];
+		id = &ri->flow->dir[!odir];
+		eg_rate_sum(&od->rate, ts_ns, 4, &ob1, &op1);
+		eg_rate_sum(&od->rate, ts_ns, EG_RATE_BUCKETS, &ob5, &op5);
+		eg_rate_sum(&id->rate, ts_ns, 4, &ib1, &ip1);
+		eg_rate_sum(&id->rate, ts_ns, EG_RATE_BUCKETS, &ib5, &ip5);
+	}
+	x[7] = (float)ob1;
+	x[8] = (float)op1;
+	x[9] = (float)ob5;
+	x[10] = (float)op5;
+	x[11] = (float)ib1;
+	x[12] = (float)ib5;
+	x[13] = (float)(ri->flow ? ns_to_s(ts_ns, ri->flow->created_ns) : 0.0);
+	x[14] = (float)since_any;
+	x[15] = (float)since_flow;
+	x[16] = (float)(ri->flow ? ri->flow->sni_class : EG_SNI_UNKNOWN);
+	x[17] = (float)(tcp ? pkt->window : 0);
+	x[18] = (float)pkt->ttl;
+	x[19] = (float)(ri->seg == EG_SEG_RETRANS ? 1 : 0);
+	x[20] = (float)(ri->keepalive_series ? 1 : 0);
+	x[21] = (float)ri->n_records;
+	x[22] = (float)(tcp && (pkt->tcp_flags & EG_TCP_PSH) ? 1 : 0);
+}
+
+/* TCP: flow update, TLS tracking, SNI, keep-alive series. */
+static void process_tcp(struct eg_engine *e, struct eg_pkt_info *ri,
+			struct eg_flow_dir *d, const struct eg_flow_dir *peer,
+			uint64_t ts_ns)
+{
+	const struct eg_packet *pkt = &ri->pkt;
+	struct eg_tls_seg ts;
+	bool old;
+
+	ri->seg = eg_flow_update(d, peer, pkt, ts_ns);
+	if (pkt->payload_len == 0) {
+		ri->layer = EG_LAYER_TCP;
+		return;
+	}
+	old = ri->seg == EG_SEG_RETRANS || ri->seg == EG_SEG_KEEPALIVE;
+	memset(&ts, 0, sizeof(ts));
+	(void)eg_tls_track(&d->tls, pkt->seq, pkt->payload, pkt->payload_caplen,
+			   pkt->payload_len, old, &ts);
+	ri->tls_synced = ts.synced;
+	if (ts.is_tls) {
+		ri->layer = EG_LAYER_TLS;
+		ri->content_type = ts.content_type;
+		ri->n_records = ts.n_headers;
+		take_sni(ri->flow, pkt, &ts);
+	} else if (eg_http_detect(pkt->payload, pkt->payload_caplen)) {
+		ri->layer = EG_LAYER_HTTP;
+	} else {
+		ri->layer = EG_LAYER_DATA;
+	}
+	if (ri->outbound && ri->seg == EG_SEG_NEW &&
+	    ri->content_type == EG_TLS_APPLICATION_DATA) {
+		ri->ka_candidate = single_app_record(pkt);
+		if (ri->ka_candidate)
+			ri->keepalive_series = eg_ka_feed(d, pkt->payload_len,
+							  ts_ns);
+		d->last_app_ns = ts_ns;
+		e->last_app_ns = ts_ns;
+		e->have_app = true;
+	}
+}
+
+/*
+ * The per-packet path (see features.h). Never allocates; always fills *ret;
+ * returns the parse result.
+ */
+int eg_engine_process(struct eg_engine *e, int linktype, const uint8_t *buf,
+		      size_t caplen, size_t wirelen, uint64_t ts_ns, int mic,
+		      struct eg_pkt_info *ret)
+{
+	struct eg_pkt_info *ri = ret;
+	struct eg_flow_dir *d = NULL, *peer = NULL;
+	double since_any, since_flow = SINCE_APP_CAP;
+	bool tcp;
+	int rc;
+
+	memset(ri, 0, offsetof(struct eg_pkt_info, features));
+	if (linktype == EG_LINK_RAW)
+		rc = eg_packet_parse_ip(buf, caplen, &ri->pkt);
+	else
+		rc = eg_packet_parse_frame(linktype, buf, caplen, wirelen,
+					   &ri->pkt);
+	ri->parse_rc = rc;
+	ri->outbound = is_device(e, &ri->pkt);
+	ri->layer = EG_LAYER_DATA;
+	tcp = rc >= 0 && ri->pkt.l4_proto == IPPROTO_TCP;
+	since_any = since_app(ts_ns, e->last_app_ns, e->have_app);
+	if (rc >= 0 && (tcp || ri->pkt.l4_proto == IPPROTO_UDP) &&
+	    eg_flow_lookup(e->flows, &ri->pkt, ts_ns, &ri->flow, &ri->dir) >= 0) {
+		const struct eg_flow_dir *od;
+
+		d = &ri->flow->dir[ri->dir];
+		peer = &ri->flow->dir[!ri->dir];
+		if (d->last_ns)
+			ri->delta = ns_to_s(ts_ns, d->last_ns);
+		od = ri->outbound ? d : peer;
+		since_flow = since_app(ts_ns, od->last_app_ns, od->last_app_ns != 0);
+	}
+	if (ri->flow && tcp) {
+		process_tcp(e, ri, d, peer, ts_ns);
+	} else if (ri->flow) {
+		/* UDP: counters and rate buckets through the flow layer; its
+		 * sequence verdict means nothing here. */
+		(void)eg_flow_update(d, peer, &ri->pkt, ts_ns);
+		ri->seg = ri->pkt.payload_len ? EG_SEG_NEW : EG_SEG_NONE;
+		ri->layer = ri->pkt.payload_len ? EG_LAYER_DATA : EG_LAYER_TCP;
+	} else if (rc >= 0 && tcp) {
+		ri->layer = ri->pkt.payload_len ? EG_LAYER_DATA : EG_LAYER_TCP;
+	}
+	ri->proto_class = rule_class(ri, tcp);
+	fill_features(e, ri, ts_ns, mic, since_any, since_flow);
+	return rc;
+}
