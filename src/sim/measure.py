@@ -8,7 +8,9 @@ upload streams, idle metrics uploads, response downloads and their ACKs,
 handshake sizes and server names, relative to DATA/vcf/interactions.csv.
 
 Usage: /usr/bin/python3 src/sim/measure.py [--data ../shared/data]
-           [--cache DIR] [--json OUT.json] [--markdown OUT.md]
+           [--cache DIR] [--json OUT.json] [--markdown OUT.md] [CAPTURE...]
+With CAPTURE arguments (simulated captures) it measures those instead, with
+CAPTURE.interactions.csv as their windows, so both are measured alike.
 Standard library only. The figures are written into docs/simulator.md.
 """
 import argparse
@@ -492,7 +494,7 @@ def md_counter(d, head, limit=15):
 def markdown(f):
 	k, c, v, r = f["keepalive"], f["connections"], f["voice"], f["response"]
 	s = []
-	s.append("Measured on %d real captures (%.0f s, %d packets of the device "
+	s.append("Measured on %d captures (%.0f s, %d packets of the device "
 		 "%s); retransmissions %.2f%% of its TCP packets; %d DNS queries."
 		 % (f["captures"], f["capture_seconds"], f["device_packets"],
 		    f["device"], 100 * f["retransmission_share"], f["dns_queries"]))
@@ -590,14 +592,24 @@ def main():
 	ap.add_argument("--json", help="write the figures as JSON here")
 	ap.add_argument("--markdown", help="write the markdown tables here")
 	ap.add_argument("-j", type=int, default=2, help="tshark processes")
+	ap.add_argument("captures", nargs="*", help="measure these (simulated) "
+			"captures instead, with FILE.interactions.csv as windows")
 	a = ap.parse_args()
-	vcf = os.path.join(a.data, "vcf")
-	pdir = os.path.join(vcf, "pcap")
-	if not os.path.isdir(pdir):
-		sys.exit("measure.py: %s: no such directory" % pdir)
 	os.makedirs(a.cache, exist_ok=True)
-	files = sorted(os.path.join(pdir, n) for n in os.listdir(pdir))
-	wins = load_windows(os.path.join(vcf, "interactions.csv"))
+	if a.captures:
+		files = a.captures
+		wins = collections.defaultdict(list)
+		for f in files:
+			side = f + ".interactions.csv"
+			if os.path.exists(side):
+				wins.update(load_windows(side))
+	else:
+		vcf = os.path.join(a.data, "vcf")
+		pdir = os.path.join(vcf, "pcap")
+		if not os.path.isdir(pdir):
+			sys.exit("measure.py: %s: no such directory" % pdir)
+		files = sorted(os.path.join(pdir, n) for n in os.listdir(pdir))
+		wins = load_windows(os.path.join(vcf, "interactions.csv"))
 	with concurrent.futures.ThreadPoolExecutor(a.j) as ex:
 		tsvs = list(ex.map(lambda p: dump(p, a.cache), files))
 	acc = new_acc()
