@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/* runtime.c: build and free a struct eg_runtime; see runtime.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+static int load_model(struct eg_runtime *rt, char *err, size_t errlen)
+{
+	const struct eg_schema *schema = eg_schema_get(rt->cfg.model.features);
+	int r;
+
+	r = eg_forest_load(rt->cfg.model.path, schema, &rt->forest, err,
+			   errlen);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EINVAL;
+	rt->n_classes = eg_forest_n_classes(rt->forest);
+	rt->n_features = eg_forest_n_features(rt->forest);
+	for (unsigned i = 0; i < EG_MAX_CLASSES; i++)
+		rt->class_map[i] = i < rt->n_classes ?
+			eg_class_parse(eg_forest_class_name(rt->forest, i)) : -1;
+	return 0;
+}
+
+int eg_runtime_new(const char *path, uint64_t generation,
+		   struct eg_runtime **ret, char *err, size_t errlen)
+{
+	struct eg_runtime *rt;
+	char sub[1024];
+	int r;
+
+	rt = calloc(1, sizeof(*rt));
+	if (!rt) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rt->generation = generation;
+	if (path) {
+		r = eg_config_load(path, 0, &rt->cfg, err, errlen);
+		if (r < 0)
+			goto fail;
+	} else {
+		eg_config_default(&rt->cfg);
+	}
+	r = load_model(rt, err, errlen);
+	if (r < 0)
+		goto fail;
+	r = eg_policy_new(&rt->cfg, rt->forest, &rt->policy, err, errlen);
+	if (r < 0)
+		goto fail;
+	r = eg_mic_new(&rt->cfg.mic, &rt->mic, sub, sizeof(sub));
+	if (r < 0) {
+		snprintf(err, errlen, "%s: [microphone]: %s",
+			 path ? path : "(defaults)", sub);
+		goto fail;
+	}
+	*ret = rt;
+	return 0;
+fail:
+	eg_runtime_free(rt);
+	return r;
+}
+
+struct eg_runtime *eg_runtime_free(struct eg_runtime *rt)
+{
+	if (!rt)
+		return NULL;
+	eg_mic_free(rt->mic);
+	eg_policy_free(rt->policy);
+	eg_forest_free(rt->forest);
+	free(rt);
+	return NULL;
+}

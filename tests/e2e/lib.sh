@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: MIT
+# lib.sh: shared helpers of the echoguardd end-to-end tests (bash, sourced).
+#
+# Topology, all in namespaces this script creates and removes:
+#
+#   eg-dev-$$  dev0 10.200.1.2/24 --- gw0 10.200.1.1/24  eg-gw-$$
+#                                     gw1 10.200.2.1/24 --- cloud0 10.200.2.2/24  eg-cloud-$$
+#
+# The gateway forwards; its FORWARD chain queues the device's TCP towards
+# the cloud to NFQUEUE (--queue-bypass when fail = open). Nothing is sent
+# to any address outside these namespaces. eg_cleanup (trap EXIT) kills
+# what the test started and deletes the namespaces, which removes their
+# veths and rules with them.
+
+EG_DEV=eg-dev-$$
+EG_GW=eg-gw-$$
+EG_CLOUD=eg-cloud-$$
+EG_DEV_IP=10.200.1.2
+EG_GW_DEV_IP=10.200.1.1
+EG_GW_CLOUD_IP=10.200.2.1
+EG_CLOUD_IP=10.200.2.2
+EG_PIDS=()
+EG_TMP=
+EG_STARTED_JOURNALD=
+
+eg_log() { echo "# $*" >&2; }
+eg_fail() { echo "FAIL: $*" >&2; exit 1; }
+eg_skip() { echo "SKIP: $*" >&2; exit 77; }
+
+# Exit 77 unless we are root with working network namespaces.
+eg_require_netns() {
+	[ "$(id -u)" = 0 ] || eg_skip "needs root (network namespaces, NFQUEUE)"
+	command -v ip >/dev/null || eg_skip "iproute2 (ip) not installed"
+	ip netns list >/dev/null 2>&1 || eg_skip "ip netns unavailable"
+	command -v iptables >/dev/null || eg_skip "iptables not installed"
+	[ -x /usr/bin/python3 ] || eg_skip "/usr/bin/python3 missing"
+}
+
+eg_cleanup() {
+	local rc=$? p
+	for p in "${EG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	sleep 0.2
+	for p in "${EG_PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	for ns in "$EG_DEV" "$EG_GW" "$EG_CLOUD"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -n "$EG_TMP" ] && [ -z "$EG_KEEP_TMP" ]; then
+		rm -rf "$EG_TMP"
+	fi
+	exit $rc
+}
+
+# Remember a background pid for cleanup.
+eg_bg() { EG_PIDS+=("$1"); }
+
+in_dev() { ip netns exec "$EG_DEV" "$@"; }
+in_gw() { ip netns exec "$EG_GW" "$@"; }
+in_cloud() { ip netns exec "$EG_CLOUD" "$@"; }
+
+eg_setup() {
+	trap eg_cleanup EXIT
+	trap 'exit 130' INT TERM
+	EG_TMP=$(mktemp -d /tmp/eg-e2e.XXXXXX)
+	ip netns add "$EG_DEV" && ip netns add "$EG_GW" &&
+		ip netns add "$EG_CLOUD" || eg_fail "cannot create namespaces"
+	ip link add dev0 netns "$EG_DEV" type veth peer name gw0 netns "$EG_GW" ||
+		eg_fail "veth dev0/gw0"
+	ip link add gw1 netns "$EG_GW" type veth peer name cloud0 netns "$EG_CLOUD" ||
+		eg_fail "veth gw1/cloud0"
+	in_dev ip addr add $EG_DEV_IP/24 dev dev0
+	in_gw ip addr add $EG_GW_DEV_IP/24 dev gw0
+	in_gw ip addr add $EG_GW_CLOUD_IP/24 dev gw1
+	in_cloud ip addr add $EG_CLOUD_IP/24 dev cloud0
+	for x in "in_dev dev0" "in_gw gw0" "in_gw gw1" "in_cloud cloud0"; do
+		set -- $x
+		$1 ip link set lo up
+		$1 ip link set "$2" up
+	done
+	in_dev ip route add default via $EG_GW_DEV_IP
+	in_cloud ip route add default via $EG_GW_CLOUD_IP
+	in_gw sysctl -qw net.ipv4.ip_forward=1
+}
+
+# Which firewall can queue here: "nft" when the native queue statement
+# works (tried in a scratch table of the gateway), else "iptables".
+eg_queue_backend() {
+	if in_gw nft add table inet egprobe 2>/dev/null &&
+	   in_gw nft add chain inet egprobe c '{ type filter hook forward priority 0; }' 2>/dev/null &&
+	   in_gw nft add rule inet egprobe c meta l4proto tcp queue num 9 bypass 2>/dev/null; then
+		in_gw nft delete table inet egprobe 2>/dev/null
+		echo nft
+	else
+		in_gw nft delete table inet egprobe 2>/dev/null
+		echo iptables
+	fi
+}
+
+# eg_queue_rule QUEUE_SPEC open|closed [FLOW_MARK]
+# Queue the device's TCP towards the cloud. QUEUE_SPEC: "0" or "0:3"
+# (balanced). With a flow mark, install the on_drop = flow rules first
+# (the same as packaging/rules/echoguard.rules).
+eg_queue_rule() {
+	local spec=$1 fail=$2 mark=$3 bypass= target
+	[ "$fail" = open ] && bypass=--queue-bypass
+	case $spec in
+	*:*) target="--queue-balance $spec" ;;
+	*) target="--queue-num $spec" ;;
+	esac
+	if [ -n "$mark" ]; then
+		in_gw iptables -A FORWARD -p tcp -m mark --mark "$mark" \
+			-j CONNMARK --save-mark
+		in_gw iptables -A FORWARD -p tcp -m connmark --mark "$mark" \
+			-j REJECT --reject-with tcp-reset
+	fi
+	in_gw iptables -A FORWARD -s $EG_DEV_IP -d $EG_CLOUD_IP -p tcp \
+		-j NFQUEUE $target $bypass || eg_fail "iptables NFQUEUE rule"
+}
+
+# Kernel queue counters of the gateway: "queue total dropped user_dropped id_seq"
+eg_kcounters() {
+	in_gw cat /proc/net/netfilter/nfnetlink_queue |
+		awk '{ print $1, $3, $6, $7, $8 }'
+}
+
+# Sum of packets waiting for a verdict in the gateway's queues.
+eg_kwaiting() {
+	in_gw cat /proc/net/netfilter/nfnetlink_queue |
+		awk '{ s += $3 } END { print s + 0 }'
+}
+
+# Start journald if none runs (the tests check structured fields).
+eg_journald() {
+	if ! pgrep -x systemd-journal >/dev/null 2>&1 &&
+	   ! [ -S /run/systemd/journal/socket ]; then
+		[ -x /lib/systemd/systemd-journald ] ||
+			eg_skip "no journald and /lib/systemd/systemd-journald missing"
+		mkdir -p /run/systemd/journal
+		/lib/systemd/systemd-journald >/dev/null 2>&1 &
+		EG_STARTED_JOURNALD=$!
+		eg_bg $EG_STARTED_JOURNALD
+		sleep 0.5
+	elif ! pgrep -x systemd-journal >/dev/null 2>&1; then
+		# a stale socket without a server
+		rm -f /run/systemd/journal/socket
+		mkdir -p /run/systemd/journal
+		/lib/systemd/systemd-journald >/dev/null 2>&1 &
+		EG_STARTED_JOURNALD=$!
+		eg_bg $EG_STARTED_JOURNALD
+		sleep 0.5
+	fi
+	command -v journalctl >/dev/null || eg_skip "journalctl missing"
+}
+
+# eg_wait_for CMD... : retry a command for up to 10 s.
+eg_wait_for() {
+	local i
+	for i in $(seq 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# eg_daemon BUILD CONFIG LOG: start echoguardd in the gateway namespace.
+eg_daemon() {
+	local build=$1 conf=$2 log=$3
+	in_gw "$build/src/echoguardd" --foreground -c "$conf" >"$log" 2>&1 &
+	EG_DAEMON_PID=$!
+	eg_bg $EG_DAEMON_PID
+	eg_wait_for grep -q "started:" "$log" ||
+		{ cat "$log" >&2; eg_fail "echoguardd did not start"; }
+}
