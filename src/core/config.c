@@ -675,7 +675,6 @@ struct entry {
 struct scan {
 	struct entry *e;
 	unsigned n;
-	bool sec_seen[N_SECTIONS];
 };
 
 static void lower_trim(char *s)
@@ -737,6 +736,72 @@ static void unknown_key(struct errs *er, const struct entry *en)
 	errs_add(er, en->line, en->sec, en->key, "unknown key");
 }
 
+/* A "[name]" line: remember the section, report it if unknown (once,
+ * not for each of its keys). */
+static void scan_section(char *p, unsigned lineno, char *sec, size_t seclen,
+			 bool *ret_known, struct errs *er)
+{
+	char *end = strchr(p, ']');
+	const char *hint;
+
+	if (!end) {
+		errs_add(er, lineno, NULL, NULL,
+			 "syntax error: \"[\" without \"]\"");
+		return;
+	}
+	*end = 0;
+	snprintf(sec, seclen, "%s", p + 1);
+	lower_trim(sec);
+	*ret_known = section_index(sec) >= 0;
+	if (*ret_known)
+		return;
+	hint = closest(sec, sections, N_SECTIONS, sizeof(sections[0]));
+	if (hint)
+		errs_add(er, lineno, sec, NULL,
+			 "unknown section (did you mean [%s]?)", hint);
+	else
+		errs_add(er, lineno, sec, NULL, "unknown section (sections: "
+			 "daemon, device, model, flows, policy, microphone, log)");
+}
+
+/* A "key = value" line of a known section (name: the text before '='):
+ * record where the key is, or report it unknown or duplicate. */
+static int scan_key(struct scan *sc, const char *sec, const char *name,
+		    unsigned lineno, struct errs *er)
+{
+	struct entry *en;
+	unsigned i;
+
+	if (sc->n >= MAX_ENTRIES) {
+		errs_add(er, lineno, NULL, NULL, "more than %d keys",
+			 MAX_ENTRIES);
+		return -EINVAL;
+	}
+	en = &sc->e[sc->n];
+	snprintf(en->sec, sizeof(en->sec), "%s", sec);
+	snprintf(en->key, sizeof(en->key), "%s", name);
+	lower_trim(en->key);
+	en->line = lineno;
+	if (!en->key[0]) {
+		errs_add(er, lineno, sec, NULL, "syntax error: empty key");
+		return 0;
+	}
+	en->def = find_key(en->sec, en->key);
+	if (!en->def) {
+		unknown_key(er, en);
+		return 0;
+	}
+	for (i = 0; i < sc->n; i++)
+		if (sc->e[i].def == en->def) {
+			errs_add(er, lineno, sec, en->key,
+				 "duplicate key (first set on line %u)",
+				 sc->e[i].line);
+			return 0;
+		}
+	sc->n++;
+	return 0;
+}
+
 /*
  * Scan the file's lines like iniparser reads them (sections "[name]",
  * "key = value", comments starting with ';' or '#', '\' continues a line)
@@ -751,18 +816,14 @@ static int scan_file(FILE *f, struct scan *sc, struct errs *er)
 
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line, *eq;
-		size_t n;
-		struct entry *en;
-		unsigned i;
+		size_t n = strlen(line);
 
 		lineno++;
-		n = strlen(line);
 		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
 			errs_add(er, lineno, NULL, NULL, "line too long");
 			return -EINVAL;
 		}
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
-			     isspace((unsigned char)line[n - 1])))
+		while (n && isspace((unsigned char)line[n - 1]))
 			line[--n] = 0;
 		if (cont) {               /* continuation of the previous value */
 			cont = n && line[n - 1] == '\\';
@@ -773,43 +834,13 @@ static int scan_file(FILE *f, struct scan *sc, struct errs *er)
 		if (!*p || *p == ';' || *p == '#')
 			continue;
 		if (*p == '[') {
-			char *end = strchr(p, ']');
-			int si;
-
-			if (!end) {
-				errs_add(er, lineno, NULL, NULL,
-					 "syntax error: \"[\" without \"]\"");
-				continue;
-			}
-			*end = 0;
-			snprintf(sec, sizeof(sec), "%s", p + 1);
-			lower_trim(sec);
-			si = section_index(sec);
-			sec_known = si >= 0;
-			if (si >= 0) {
-				sc->sec_seen[si] = true;
-			} else {
-				const char *hint = closest(sec, sections,
-							   N_SECTIONS,
-							   sizeof(sections[0]));
-
-				if (hint)
-					errs_add(er, lineno, sec, NULL,
-						 "unknown section (did you mean "
-						 "[%s]?)", hint);
-				else
-					errs_add(er, lineno, sec, NULL,
-						 "unknown section (sections: daemon,"
-						 " device, model, flows, policy, "
-						 "microphone, log)");
-			}
+			scan_section(p, lineno, sec, sizeof(sec), &sec_known, er);
 			continue;
 		}
 		eq = strchr(p, '=');
 		if (!eq) {
-			errs_add(er, lineno, NULL, NULL,
-				 "syntax error: expected \"key = value\" or "
-				 "\"[section]\"");
+			errs_add(er, lineno, NULL, NULL, "syntax error: expected "
+				 "\"key = value\" or \"[section]\"");
 			continue;
 		}
 		cont = n && line[n - 1] == '\\';
@@ -818,41 +849,9 @@ static int scan_file(FILE *f, struct scan *sc, struct errs *er)
 			lower_trim(p);
 			errs_add(er, lineno, NULL, NULL,
 				 "key \"%s\" before any [section]", p);
-			continue;
-		}
-		if (!sec_known) {
-			/* Reported once for the section, not for each key. */
-			continue;
-		}
-		if (sc->n >= MAX_ENTRIES) {
-			errs_add(er, lineno, NULL, NULL, "more than %d keys",
-				 MAX_ENTRIES);
+		} else if (sec_known && scan_key(sc, sec, p, lineno, er) < 0) {
 			return -EINVAL;
 		}
-		en = &sc->e[sc->n];
-		snprintf(en->sec, sizeof(en->sec), "%s", sec);
-		snprintf(en->key, sizeof(en->key), "%s", p);
-		lower_trim(en->key);
-		en->line = lineno;
-		if (!en->key[0]) {
-			errs_add(er, lineno, sec, NULL, "syntax error: empty key");
-			continue;
-		}
-		en->def = find_key(en->sec, en->key);
-		if (!en->def) {
-			unknown_key(er, en);
-			continue;
-		}
-		for (i = 0; i < sc->n; i++)
-			if (sc->e[i].def == en->def) {
-				errs_add(er, lineno, sec, en->key,
-					 "duplicate key (first set on line %u)",
-					 sc->e[i].line);
-				break;
-			}
-		if (i < sc->n)
-			continue;
-		sc->n++;
 	}
 	if (ferror(f)) {
 		errs_add(er, 0, NULL, NULL, "read error");
