@@ -715,9 +715,13 @@ static void do_capture(struct replay *x, const char *path)
 		const struct rrow *row = &x->rows[i];
 		int label = x->labels ? x->lrows[i].label : -1;
 
+		/* Under monitor, count what enforce would have dropped. */
+		int v = row->reason == EG_REASON_MONITOR ? EG_VERDICT_DROP :
+			row->verdict;
+
 		if (label >= 0 && label < EG_CLASS_COUNT && row->outbound) {
-			x->la.pkts[label][row->verdict]++;
-			x->la.payload[label][row->verdict] += row->payload;
+			x->la.pkts[label][v]++;
+			x->la.payload[label][v] += row->payload;
 		}
 		if (!x->summary_only)
 			print_row(x, base, row, x->n ? x->rows[0].ts_ns : 0,
@@ -826,8 +830,10 @@ static void summary_text(const struct replay *x)
 	printf(", none %llu\n", (unsigned long long)s->unclassified);
 	if (!x->labels)
 		return;
-	printf("by label (the device's packets): label  accepted  dropped  "
-	       "payload-bytes-accepted  payload-bytes-dropped\n");
+	printf("by label (the device's packets%s): label  accepted  dropped  "
+	       "payload-bytes-accepted  payload-bytes-dropped\n",
+	       x->cfg.policy.mode == EG_MODE_MONITOR ?
+	       "; monitor: dropped = enforce would drop" : "");
 	for (i = 0; i < EG_CLASS_COUNT; i++)
 		printf("  %-14s %9llu %8llu %12llu %12llu\n", eg_class_name(i),
 		       (unsigned long long)x->la.pkts[i][0],
