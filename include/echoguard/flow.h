@@ -48,8 +48,9 @@ struct eg_rate {
 /* A candidate periodic series of same-size app-data segments. */
 struct eg_ka_series {
 	uint32_t size;            /* TCP payload length; 0 = slot unused */
-	uint64_t last_ns;
-	uint64_t period_ns;       /* 0 until two gaps were seen */
+	uint64_t last_ns;         /* last member of the series */
+	uint64_t last_any_ns;     /* last segment of this size, member or not */
+	uint64_t period_ns;       /* 0 until a first gap >= 5 s was seen */
 	uint16_t hits;            /* gaps that matched period_ns */
 };
 
@@ -64,6 +65,7 @@ struct eg_flow_dir {
 	uint8_t wscale;              /* from the SYN, 0 when absent */
 	uint16_t window;             /* last raw window advertised */
 	uint32_t retrans, keepalives;
+	bool fin_seen;               /* a FIN was sent (set by eg_flow_lookup) */
 	struct eg_rate rate;
 	struct eg_ka_series ka[EG_KA_CANDIDATES];
 	struct eg_tls_dir tls;
@@ -99,6 +101,8 @@ struct eg_flow_params {
 	uint32_t max_probe;         /* 1..64; default 8 */
 	uint64_t idle_timeout_ns;   /* default 300 s */
 	uint64_t closed_timeout_ns; /* after FIN/RST; default 10 s */
+	uint64_t hash_seed;         /* 0: random (getrandom) at creation; set
+				       it for reproducible slot placement */
 };
 
 struct eg_flow_stats {

@@ -39,9 +39,19 @@ struct eg_tls_record {
 	uint8_t type;
 };
 
+/* Tracker states (docs/flows-and-tls.md). */
+enum eg_tls_state {
+	EG_TLS_S_IDLE = 0,       /* no record header seen yet */
+	EG_TLS_S_SYNCED,         /* next_hdr is where the next header starts */
+	EG_TLS_S_GAP,            /* next_hdr still exact, but newer data after a
+				    gap was not understood */
+	EG_TLS_S_LOST,           /* next_hdr unknown: hunting for a header */
+};
+
 struct eg_tls_dir {
 	bool active;             /* a record header was ever seen */
-	bool synced;             /* next_hdr is trusted */
+	bool synced;             /* state == EG_TLS_S_SYNCED */
+	uint8_t state;           /* enum eg_tls_state */
 	uint32_t next_hdr;       /* seq of the next record header */
 	uint8_t hdr_buf[5];      /* a header split across segments */
 	uint8_t hdr_have;

@@ -40,7 +40,8 @@ static size_t ip4(uint8_t *b, unsigned total, uint8_t proto, unsigned frag,
 	put16(b + 10, 0);
 	put32(b + 12, 0xc0a8562a); /* 192.168.86.42 */
 	put32(b + 16, 0x34d5a901); /* 52.213.169.1 */
-	memcpy(b + 20, opt, nopt);
+	if (nopt)
+		memcpy(b + 20, opt, nopt);
 	return 20 + nopt;
 }
 
@@ -69,7 +70,8 @@ static size_t tcp(uint8_t *b, uint8_t flags, const uint8_t *opt, size_t nopt)
 	put16(b + 14, 502);
 	put16(b + 16, 0);
 	put16(b + 18, 0);
-	memcpy(b + 20, opt, nopt);
+	if (nopt)
+		memcpy(b + 20, opt, nopt);
 	return 20 + nopt;
 }
 
@@ -477,7 +479,8 @@ static void test_udp(void)
 /* Put an IPv4 TCP packet behind a link header; returns the frame size. */
 static size_t frame(uint8_t *b, const uint8_t *hdr, size_t nhdr)
 {
-	memcpy(b, hdr, nhdr);
+	if (nhdr)
+		memcpy(b, hdr, nhdr);
 	return nhdr + v4_tcp_full(b + nhdr);
 }
 
