@@ -3,12 +3,16 @@
  * test-replay.c: `echoguard replay` on a real capture (../shared/data).
  *
  * A model is trained here from the capture's own extracted rows (echoguard
- * extract, eg_dataset_load, eg_train). Then the CLI's JSON output is
+ * extract muted and active, eg_dataset_load, eg_train: app data is
+ * not_justified when muted, expected when listening). Then the CLI's JSON output is
  * checked against:
  *  - an independent count of the frames whose source is the device (what
  *    the daemon's queue gets) and of those without payload (rule CONTROL);
  *  - the daemon's per-packet calls made here in-process (engine, forest,
  *    policy): the same verdict for every packet, in the same order;
+ *  - the microphone: --mic off drops far more than on; a timeline file
+ *    muted from the start equals off, "1" equals on, muted for half the
+ *    capture lies in between;
  *  - monitor mode: no drop, and as many MONITOR reasons as drops enforced;
  *  - labels: --context muted has no expected packets; --context active has
  *    no unjustified bytes; misses + drops add up;
@@ -35,6 +39,7 @@
 
 static char dir[] = "/tmp/eg-test-replay-XXXXXX";
 static char capture[512], model[300], csv[300], out[300];
+static double t_first, t_last;      /* the capture's first/last frame */
 
 static int run(const char *args)
 {
@@ -89,16 +94,23 @@ static void train_model(void)
 	struct eg_train_params p;
 	struct eg_dataset *d = NULL;
 	struct eg_forest *f = NULL;
-	const char *paths[1] = { csv };
+	char csv2[320];
+	const char *paths[2] = { csv, csv2 };
 	char cmd[2048], err[1024];
 
-	/* Rows labelled as if the Echo were muted throughout, plus idle: the
-	 * forest then knows not_justified and justified app data. */
+	/* The capture's rows twice: as if muted throughout (microphone 0, app
+	 * data not_justified) and as if a person talked all along
+	 * (microphone 1, app data expected): the forest learns that the
+	 * microphone decides. */
+	snprintf(csv2, sizeof(csv2), "%s.active", csv);
 	snprintf(cmd, sizeof(cmd), "%s extract --device " DEVICE " --context muted"
 		 " -o %s '%s' 2>/dev/null", CLI, csv, capture);
 	CHECK_EQ(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s extract --device " DEVICE " --context "
+		 "active -o %s '%s' 2>/dev/null", CLI, csv2, capture);
+	CHECK_EQ(system(cmd), 0);
 	spec.schema = eg_schema_get(EG_FEATURES_SEED);
-	CHECK_EQ(eg_dataset_load(&spec, paths, 1, &d, err, sizeof(err)), 0);
+	CHECK_EQ(eg_dataset_load(&spec, paths, 2, &d, err, sizeof(err)), 0);
 	if (!d) {
 		fprintf(stderr, "%s\n", err);
 		exit(1);
@@ -126,6 +138,9 @@ static void count_frames(long long *ret_dev, long long *ret_nopayload)
 	while (eg_capture_next(cap, &fr, err, sizeof(err)) == 1) {
 		struct eg_packet p;
 
+		if (t_first == 0)
+			t_first = (double)fr.ts_ns / 1e9;
+		t_last = (double)fr.ts_ns / 1e9;
 		if (eg_packet_parse_frame(fr.linktype, fr.data, fr.caplen, fr.len,
 					  &p) < 0 || p.ip_version != 4 ||
 		    memcmp(p.src, dev, 16))
@@ -211,7 +226,7 @@ static void compare_in_process(const char *json, int mic)
 int main(void)
 {
 	const char *data = eg_test_shared_data();
-	long long dev, nopay, drops;
+	long long dev, nopay, drops, drops_on;
 	char args[4096], *s, ini[400];
 	FILE *fi;
 
@@ -237,6 +252,7 @@ int main(void)
 	CHECK(s != NULL);
 	CHECK_EQ(json_num(summary_of(s), "packets"), dev);
 	CHECK_EQ(json_num(summary_of(s), "control"), nopay);
+	drops_on = json_num(summary_of(s), "dropped");
 	{
 		long long lines = 0;
 		const char *p = s;
@@ -261,6 +277,52 @@ int main(void)
 		 json_num(summary_of(s), "flow_dropped"), drops);
 	free(s);
 
+	/* A microphone timeline muted from the epoch on: the same as off;
+	 * a file holding "1": the same as on. */
+	snprintf(ini, sizeof(ini), "%s/mic.txt", dir);
+	fi = fopen(ini, "w");
+	if (fi) {
+		fprintf(fi, "# epoch state\n0 0\n");
+		fclose(fi);
+	}
+	snprintf(args, sizeof(args), "--model %s --device " DEVICE " --mic %s "
+		 "--json --summary '%s'", model, ini, capture);
+	CHECK_EQ(run(args), 0);
+	s = slurp(out);
+	CHECK_EQ(json_num(summary_of(s), "dropped"), drops);
+	free(s);
+	fi = fopen(ini, "w");
+	if (fi) {
+		fprintf(fi, "1\n");
+		fclose(fi);
+	}
+	CHECK_EQ(run(args), 0);
+	s = slurp(out);
+	CHECK_EQ(json_num(summary_of(s), "dropped"), drops_on);
+	CHECK(drops_on < drops / 10);          /* the microphone decides */
+	free(s);
+	/* Muted for the first half of the capture only: in between. */
+	fi = fopen(ini, "w");
+	if (fi) {
+		fprintf(fi, "0 0\n%.6f 1\n", (t_first + t_last) / 2);
+		fclose(fi);
+	}
+	CHECK_EQ(run(args), 0);
+	s = slurp(out);
+	CHECK(json_num(summary_of(s), "dropped") > drops_on);
+	CHECK(json_num(summary_of(s), "dropped") < drops);
+	free(s);
+	fi = fopen(ini, "w");
+	if (fi) {
+		fprintf(fi, "0 0\nyesterday 1\n");
+		fclose(fi);
+	}
+	CHECK_EQ(run(args), 2);
+	snprintf(args, sizeof(args), "%s.err", out);
+	s = slurp(args);
+	CHECK(s && strstr(s, "mic.txt:2: expected") != NULL);
+	free(s);
+
 	/* Monitor: the same decisions, none enforced. */
 	snprintf(args, sizeof(args), "--model %s --device " DEVICE " --mic off "
 		 "--mode monitor --json --summary '%s'", model, capture);
@@ -269,6 +331,25 @@ int main(void)
 	CHECK_EQ(json_num(summary_of(s), "dropped"), 0);
 	CHECK_EQ(json_num(summary_of(s), "monitor"), drops);
 	free(s);
+	/* With labels, monitor reports enforce's rates. */
+	{
+		char *en, *mo;
+
+		snprintf(args, sizeof(args), "--model %s --device " DEVICE
+			 " --context muted --json --summary '%s'", model, capture);
+		CHECK_EQ(run(args), 0);
+		en = slurp(out);
+		snprintf(args, sizeof(args), "--model %s --device " DEVICE
+			 " --context muted --mode monitor --json --summary '%s'",
+			 model, capture);
+		CHECK_EQ(run(args), 0);
+		mo = slurp(out);
+		CHECK(en && mo && strstr(en, "\"miss\":") && strstr(mo, "\"miss\":"));
+		if (en && mo && strstr(en, "\"miss\":") && strstr(mo, "\"miss\":"))
+			CHECK_STREQ(strstr(en, "\"labels\":"), strstr(mo, "\"labels\":"));
+		free(en);
+		free(mo);
+	}
 
 	/* Labels: muted context -> nothing expected, all misses+drops are
 	 * unjustified app data; active -> nothing unjustified. */
