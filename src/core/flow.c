@@ -417,8 +417,13 @@ static enum eg_seg_kind tcp_track(struct eg_flow_dir *d,
 		d->keepalives++;
 		return EG_SEG_KEEPALIVE;
 	}
-	if (space == 0)
+	if (space == 0) {
+		/* A pure ACK's seq is the sender's next sequence number: all
+		 * below it was sent, even if the capture missed it. */
+		if (eg_seq_lt(d->snd_max, seq))
+			d->snd_max = seq;
 		return EG_SEG_NONE;
+	}
 	/* Zero-window probe: 1 byte at snd_max while the peer's last
 	 * advertised window is 0. It does not advance snd_max: the byte is
 	 * sent again once the window opens. */
