@@ -331,6 +331,53 @@ static void test_out_of_order(void)
 	CHECK_EQ(d.next_hdr, isn + 2641);
 }
 
+/*
+ * Loss, as real Echo captures show it: segments lost, a later segment
+ * with a header inside resyncs the tracker, then the lost segments come
+ * again (retransmissions): they are walked into the history from the
+ * gap's start, so every one of them gets its record's type.
+ */
+static void test_gap_fill(void)
+{
+	struct eg_tls_dir d;
+	struct eg_tls_seg s;
+	struct sender sd = { 0 };
+	uint32_t isn = 0xfffff000u;
+
+	reset_stream();
+	add_rec(23, 41);                      /* [0,46) */
+	add_rec(22, 300);                     /* [46,351) */
+	for (int i = 0; i < 12; i++)
+		add_rec(23, 1000);            /* [351, 12411) */
+	add_rec(21, 26);
+	eg_tls_init(&d);
+	s = deliver(&d, isn, 0, 46, is_retrans(&sd, isn, 46));
+	CHECK_EQ(s.content_type, 23);
+	/* [46, 5300) lost; [5300, 6760) arrives: headers at 5376, 6381. */
+	s = deliver(&d, isn, 5300, 1460, is_retrans(&sd, isn + 5300, 1460));
+	CHECK_EQ(s.content_type, 0);
+	CHECK_EQ(s.n_headers, 2);
+	CHECK(d.synced);
+	CHECK(d.gap_open);
+	CHECK_EQ(d.desyncs, 1);
+	CHECK_EQ(d.resyncs, 1);
+	/* The lost segments, retransmitted in order. */
+	for (uint32_t off = 46; off < 5300; off += 1460) {
+		uint32_t n = 5300 - off < 1460 ? 5300 - off : 1460;
+
+		s = deliver(&d, isn, off, n, is_retrans(&sd, isn + off, n));
+		CHECK_EQ(s.content_type, type_at(off));
+		CHECK_EQ(s.n_headers, starts_in(off, n));
+	}
+	CHECK(!d.gap_open);
+	/* And the one that was seen first, again: now known. */
+	s = deliver(&d, isn, 5300, 1460, true);
+	CHECK_EQ(s.content_type, 23);
+	s = deliver(&d, isn, 6760, slen - 6760, false);
+	CHECK_EQ(s.content_type, 23);
+	CHECK_EQ(d.next_hdr, isn + slen);
+}
+
 /* Shuffled delivery of a long stream: a type is either right or 0, and
  * the tracker is in sync again at the end. */
 static void test_shuffled(void)
@@ -832,6 +879,7 @@ int main(void)
 	test_segmentations();
 	test_several_per_segment();
 	test_out_of_order();
+	test_gap_fill();
 	test_shuffled();
 	test_retrans();
 	test_garbage_resync();
