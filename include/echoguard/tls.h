@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #define EG_TLS_HIST 8        /* recent records remembered per direction */
+#define EG_TLS_RUNS 4        /* recent runs of same-type records */
 #define EG_TLS_MAX_RECORD (16384 + 2048) /* TLSCiphertext upper bound */
 
 enum eg_tls_type {
@@ -33,10 +34,17 @@ enum eg_tls_type {
 	EG_TLS_HEARTBEAT = 24,
 };
 
-/* One record's place in the sequence space: [start, end), header included. */
+/*
+ * A record's place in the sequence space: [start, end), header included.
+ * In runs[], adjacent records of one type share an entry (count > 1), so a
+ * long run of app data stays known for retransmissions however many
+ * records it has; hist[] keeps the last records one by one (exact header
+ * counts for retransmitted segments).
+ */
 struct eg_tls_record {
 	uint32_t start, end;
 	uint8_t type;
+	uint8_t count;           /* records in [start, end) */
 };
 
 /* Tracker states (docs/flows-and-tls.md). */
@@ -57,6 +65,12 @@ struct eg_tls_dir {
 	uint8_t hdr_have;
 	uint8_t n_hist, hist_pos;
 	struct eg_tls_record hist[EG_TLS_HIST];
+	uint8_t n_runs, run_pos;
+	struct eg_tls_record runs[EG_TLS_RUNS];
+	/* A gap the tracker jumped over: records from gap_hdr up to gap_end
+	 * are learnt when the missing segments come (retransmitted). */
+	bool gap_open;
+	uint32_t gap_hdr, gap_end;
 	uint32_t resyncs;        /* times sync was lost and found again */
 	uint32_t desyncs;        /* times sync was lost */
 };
