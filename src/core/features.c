@@ -16,6 +16,8 @@
 #define EXPIRE_BUDGET 256
 #define KA_QUIET_NS 1000000000ull  /* see ka_worth_feeding */
 
+static const uint8_t no_bytes[1];
+
 static const char *const seed_names[] = {
 	"length", "dstport", "highest_layer", "delta", "ack_flag",
 	"microphone", "content_type",
@@ -411,8 +413,12 @@ static void process_tcp(struct eg_engine *e, struct eg_pkt_info *ri,
 	}
 	old = ri->seg == EG_SEG_RETRANS || ri->seg == EG_SEG_KEEPALIVE;
 	memset(&ts, 0, sizeof(ts));
-	(void)eg_tls_track(&d->tls, pkt->seq, pkt->payload, pkt->payload_caplen,
-			   pkt->payload_len, old, &ts);
+	/* payload is NULL when the snap length cut all of it: hand the
+	 * tracker an empty non-NULL buffer (pointer arithmetic on NULL is
+	 * undefined even with a zero offset). */
+	(void)eg_tls_track(&d->tls, pkt->seq,
+			   pkt->payload ? pkt->payload : no_bytes,
+			   pkt->payload_caplen, pkt->payload_len, old, &ts);
 	ri->tls_synced = ts.synced;
 	if (ts.is_tls) {
 		ri->layer = EG_LAYER_TLS;
