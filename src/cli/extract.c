@@ -473,8 +473,12 @@ static void do_capture(struct extract *x, const char *path)
 	eg_label_params_default(&lp);
 	lp.ctx = x->inter ? EG_CTX_WINDOWS : x->ctx;
 	lp.margin = x->margin;
-	if (x->inter)
+	if (x->inter) {
 		lp.n_windows = eg_interactions_find(x->inter, base, &lp.windows);
+		if (lp.n_windows == 0)
+			cli_error("%s: no interaction window for \"%s\": all its "
+				  "app data is justified", path, base);
+	}
 	r = eg_label_apply(&lp, x->lrows, x->n);
 	if (r < 0) {
 		cli_error("%s: labelling: %s", path, strerror(-r));

@@ -50,7 +50,7 @@ FIELDS_A = [
     "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
     "tcp.analysis.spurious_retransmission", "tcp.analysis.out_of_order",
     "tcp.analysis.keep_alive", "tcp.analysis.zero_window_probe",
-    "tcp.analysis.lost_segment", "tcp.payload", "udp.length",
+    "tcp.analysis.lost_segment", "tcp.payload", "udp.length", "tcp.segment",
 ]
 FIELDS_B = ["frame.number", "tcp.seq", "tls.record.content_type",
             "tls.record.length"]
@@ -98,7 +98,7 @@ def l4_of(protos):
 
 class Frame:
     __slots__ = ("num", "protos", "l4", "udplen", "key", "seq", "len", "nxt",
-                 "reass_in", "types", "lens", "ws", "payload")
+                 "reass_in", "segs", "types", "lens", "ws", "payload")
 
 
 def parse_a(rows):
@@ -113,7 +113,7 @@ def parse_a(rows):
         fr.key = None
         fr.seq = fr.len = fr.nxt = 0
         fr.reass_in = 0
-        fr.types, fr.lens, fr.payload = [], [], ""
+        fr.segs, fr.types, fr.lens, fr.payload = [], [], [], ""
         if fr.l4 == "tcp":
             src = r["ip.src"] or r["ipv6.src"]
             fr.key = (int(r["tcp.stream"]), src, int(r["tcp.srcport"]))
@@ -121,6 +121,7 @@ def parse_a(rows):
             fr.len = int(r["tcp.len"] or 0)
             fr.nxt = int(r["tcp.nxtseq"] or fr.seq)
             fr.reass_in = int(r["tcp.reassembled_in"] or 0)
+            fr.segs = ints(r["tcp.segment"])
             fr.types = ints(r["tls.record.content_type"])
             fr.lens = ints(r["tls.record.length"])
             fr.payload = r["tcp.payload"].replace(":", "")
@@ -135,37 +136,66 @@ def is_retrans(fr):
 class Direction:
     def __init__(self):
         self.starts = []   # record start seqs, ascending
-        self.recs = []     # (start, end, type)
+        self.recs = []     # (start, end, type), type < 0: tail record
         self.cur = None    # where the next record header is expected
+        self.anchors = 0   # times the map restarted after a gap
         self.problems = []
+
+    def add(self, start, end, t):
+        i = bisect.bisect_left(self.starts, start)
+        if i < len(self.starts) and self.starts[i] == start:
+            return
+        self.starts.insert(i, start)
+        self.recs.insert(i, (start, end, t))
 
 
 def build_maps(frames):
-    """Place pass A's records in sequence space, per direction."""
+    """Place pass A's records in sequence space, per direction.
+
+    Records reported on a frame complete in it, in stream order. When the
+    frame also completes a reassembly (tcp.segment lists the frames of the
+    PDU), its first record began in an earlier segment: it starts where the
+    previous record ended. Otherwise Wireshark dissected the frame on its
+    own, so its first record starts at the frame's first payload byte; this
+    re-anchors the map after bytes the capture never saw (a lost segment:
+    the records in the hole stay unknown)."""
     dirs = {}
+    by_num = {fr.num: fr for fr in frames}
     for fr in frames:
         if fr.key is None:
             continue
         d = dirs.setdefault(fr.key, Direction())
-        if fr.len == 0 or is_retrans(fr):
-            continue
-        if d.cur is None and (fr.types or fr.reass_in):
-            # The direction's first dissected payload: records start here.
-            d.cur = fr.seq
-        if not fr.types:
+        if fr.len == 0 or is_retrans(fr) or not fr.types:
             continue
         if len(fr.types) != len(fr.lens):
             d.problems.append("frame %d: %d types, %d lengths" %
                               (fr.num, len(fr.types), len(fr.lens)))
             continue
+        cont = len(fr.segs) > 1 and fr.segs[-1] == fr.num
+        if not cont:
+            if d.cur is not None and d.cur != fr.seq:
+                d.anchors += 1
+            d.cur = fr.seq
+        elif d.cur is None:
+            # The direction's first records (or the first after a map
+            # problem) complete a reassembly: place them backwards from the
+            # segment's end, and accept that only if the first one then
+            # starts inside the PDU's first segment.
+            first = by_num.get(fr.segs[0])
+            start = fr.nxt - sum(5 + n for n in fr.lens)
+            if first is None or not first.seq <= start < first.nxt:
+                d.problems.append("frame %d: completes a PDU whose start "
+                                  "is unknown" % fr.num)
+                continue
+            d.cur = start
         for t, n in zip(fr.types, fr.lens):
-            d.starts.append(d.cur)
-            d.recs.append((d.cur, d.cur + 5 + n, t))
+            d.add(d.cur, d.cur + 5 + n, t)
             d.cur += 5 + n
         # The last record reported here completes inside this segment.
         if not (fr.seq < d.cur <= fr.nxt):
             d.problems.append("frame %d: records end at %d, segment is "
                               "[%d, %d)" % (fr.num, d.cur, fr.seq, fr.nxt))
+            d.cur = None
     return dirs
 
 
@@ -176,6 +206,8 @@ def add_tails(frames, dirs):
         if fr.key is None or fr.len == 0 or is_retrans(fr):
             continue
         d = dirs[fr.key]
+        if d.cur is None and d.recs:
+            continue       # lost after a map problem: no tail guess
         if d.cur is None:
             # Nothing ever completed: the first payload byte is where a
             # record would start (a lone segment of a record cut off by the
@@ -191,8 +223,7 @@ def add_tails(frames, dirs):
             if t not in (20, 21, 22, 23, 24) or hdr[2:4] != "03" or \
                int(hdr[4:6], 16) > 4 or not 0 < n <= 16384 + 2048:
                 break      # what Wireshark would not take for a record
-            d.starts.append(d.cur)
-            d.recs.append((d.cur, d.cur + 5 + n, -t))  # negative: tail
+            d.add(d.cur, d.cur + 5 + n, -t)  # negative: tail
             d.cur += 5 + n
 
 
