@@ -424,6 +424,15 @@ static void test_odd_packets(void)
 	CHECK_EQ(ri.features[F_LEN], 27);
 	CHECK_EQ(ri.features[F_DPORT], 80);
 
+	/* The body continuing in the next segment: HTTP by port, as in
+	 * Wireshark. */
+	s.seq += 27;
+	s.payload = (const uint8_t *)"a=1&b=2&c=3";
+	s.len = 11;
+	CHECK_EQ(run(e, &s, 1.01, &ri), 0);
+	CHECK_EQ(ri.features[F_LAYER], EG_LAYER_HTTP);
+	CHECK_EQ(ri.proto_class, EG_CLASS_NOT_RELEVANT);
+
 	s.dport = 5000;
 	s.sport = 40301;
 	s.payload = (const uint8_t *)"\x01\x02\x03\x04\x05\x06\x07\x08";
