@@ -35,7 +35,9 @@ Output columns (tab separated, one row per frame):
            captured, '-' none
   src      where ctype came from: map (pass A record map), tail (a record
            that never completes in the capture: type byte read from
-           tcp.payload at the expected header), http, none
+           tcp.payload at the expected header), http, none, gap (TLS bytes
+           Wireshark could not place: a hole in the capture or a stream it
+           lost; ctype and layer are '?', the reference does not decide)
 """
 
 import argparse
@@ -53,7 +55,7 @@ FIELDS_A = [
     "tcp.analysis.lost_segment", "tcp.payload", "udp.length", "tcp.segment",
 ]
 FIELDS_B = ["frame.number", "tcp.seq", "tls.record.content_type",
-            "tls.record.length"]
+            "tls.record.length", "tls.record.version"]
 
 WS_FLAGS = [("tcp.analysis.retransmission", "R"),
             ("tcp.analysis.fast_retransmission", "F"),
@@ -188,14 +190,19 @@ def build_maps(frames):
                                   "is unknown" % fr.num)
                 continue
             d.cur = start
+        start = d.cur
+        end = start + sum(5 + n for n in fr.lens)
+        # The last record reported here completes inside this segment; if
+        # not, Wireshark lost the stream (a PDU reassembled across a hole):
+        # leave these bytes unknown until the next frame it dissects alone.
+        if not (fr.seq < end <= fr.nxt):
+            d.problems.append("frame %d: records end at %d, segment is "
+                              "[%d, %d)" % (fr.num, end, fr.seq, fr.nxt))
+            d.cur = None
+            continue
         for t, n in zip(fr.types, fr.lens):
             d.add(d.cur, d.cur + 5 + n, t)
             d.cur += 5 + n
-        # The last record reported here completes inside this segment.
-        if not (fr.seq < d.cur <= fr.nxt):
-            d.problems.append("frame %d: records end at %d, segment is "
-                              "[%d, %d)" % (fr.num, d.cur, fr.seq, fr.nxt))
-            d.cur = None
     return dirs
 
 
@@ -236,12 +243,19 @@ def check_pass_b(rows_b, frames, dirs):
     for r in rows_b:
         types = ints(r["tls.record.content_type"])
         lens = ints(r["tls.record.length"])
+        vers = [int(v, 16) for v in r["tls.record.version"].split(",") if v]
         if not types or r["tcp.seq"] == "":
             continue
         fr = by_num[int(r["frame.number"])]
         d = dirs.get(fr.key)
         pos = int(r["tcp.seq"])
-        for t, n in zip(types, lens):
+        for t, n, v in zip(types, lens, vers):
+            if not 0x0300 <= v <= 0x0304:
+                # Mid-session Wireshark takes any 0x14..0x18 byte at a
+                # segment start for a record, whatever the version bytes:
+                # ciphertext that only looks like a header (about 2 % of
+                # continuation segments). Not a record; not counted.
+                break
             seen += 1
             i = bisect.bisect_left(d.starts, pos) if d else -1
             if d and i < len(d.starts) and d.starts[i] == pos and \
@@ -290,6 +304,11 @@ def classify(fr, dirs, http):
     if i >= 0 and d.recs[i][0] <= fr.seq < d.recs[i][1]:
         t = d.recs[i][2]
         return abs(t), 0, retrans, "tail" if t < 0 else "map"
+    if i >= 0 and fr.num not in http:
+        # After the direction's first record but in no record: bytes
+        # Wireshark could not place (a hole in the capture, or it lost the
+        # stream). The reference does not decide these.
+        return "?", "?", retrans, "gap"
     if fr.num in http:
         return 0, 3, retrans, "http"
     if "tls" in fr.protos:
@@ -337,7 +356,7 @@ def main():
     stats = {}
     for fr, (ct, layer, rt, src) in rows:
         stats[src] = stats.get(src, 0) + 1
-        out.write("%d\t%s\t%d\t%d\t%s\t%d\t%s\t%s\n" %
+        out.write("%d\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n" %
                   (fr.num, fr.l4, fr.len, ct, layer, rt, fr.ws or "-", src))
     sys.stderr.write("%s: %d frames, %s; pass B %d/%d agree, %d problems\n" %
                      (args.name or args.pass_a, len(frames),
