@@ -316,7 +316,9 @@ out:
 const char *eg_layout_name(enum eg_layout layout)
 {
 	static const char *const names[] = { "plain16-dfs", "compact8-dfs",
-					     "compact8-bfs", "compact8-bfs-x4" };
+					     "compact8-bfs", "compact8-bfs-x4",
+					     "compact8-dfs-x4", "compact8-dfs-x8",
+					     "compact8-dfs-x16" };
 
 	return (unsigned)layout < EG_LAYOUT_COUNT ? names[layout] : "?";
 }
@@ -342,9 +344,10 @@ static int build_plain(struct eg_forest *f)
 	return 0;
 }
 
-static struct eg_cnode leaf_node(uint32_t global_leaf)
+static struct eg_cnode leaf_node(const struct eg_forest *f,
+				 uint32_t global_leaf)
 {
-	struct eg_cnode c = { 0, EG_CN_LEAF | global_leaf };
+	struct eg_cnode c = { 0, f->leafmeta[global_leaf] };
 
 	return c;
 }
@@ -361,7 +364,7 @@ static int build_dfs8(struct eg_forest *f, const struct eg_rawtree *tr,
 		uint32_t off;
 
 		if (nd->feature == EG_LEAF_FEATURE) {
-			out[i] = leaf_node(leaf0 + nd->left);
+			out[i] = leaf_node(f, leaf0 + nd->left);
 			continue;
 		}
 		if (nd->left != i + 1)
@@ -387,7 +390,7 @@ static int build_bfs8(struct eg_forest *f, const struct eg_rawtree *tr,
 		uint32_t off;
 
 		if (nd->feature == EG_LEAF_FEATURE) {
-			out[head] = leaf_node(leaf0 + nd->left);
+			out[head] = leaf_node(f, leaf0 + nd->left);
 			continue;
 		}
 		off = tail - head;
@@ -423,7 +426,8 @@ static int build_layout(struct eg_forest *f)
 	}
 	for (t = 0; t < f->n_trees && r == 0; t++) {
 		f->roots[t] = (uint32_t)off;
-		if (f->layout == EG_LAYOUT_DFS8)
+		if (f->layout != EG_LAYOUT_BFS8 &&
+		    f->layout != EG_LAYOUT_BFS8_X4)
 			r = build_dfs8(f, &f->trees[t], f->cnodes + off,
 				       (uint32_t)leaf);
 		else
@@ -437,21 +441,55 @@ out:
 	return r;
 }
 
+/* The class of a one-hot leaf, or -1. */
+static int pure_class(const double *p, unsigned n)
+{
+	int cls = -1;
+	unsigned c;
+
+	for (c = 0; c < n; c++) {
+		if (p[c] == 1.0 && cls < 0)
+			cls = (int)c;
+		else if (p[c] != 0.0)
+			return -1;
+	}
+	return cls;
+}
+
+/* The probability table (plain: every leaf; compact: impure leaves only)
+ * and, for compact layouts, each leaf's meta word. */
 static int build_leaves(struct eg_forest *f)
 {
-	size_t off = 0;
-	unsigned t;
+	int compact = f->layout != EG_LAYOUT_PLAIN;
+	size_t g = 0, slot = 0;
+	unsigned t, i;
 
-	f->leaves = malloc(f->n_leaves * f->n_classes * sizeof(double));
-	if (!f->leaves)
+	f->leaves = malloc((f->n_leaves ? f->n_leaves : 1) * f->n_classes *
+			   sizeof(double));
+	f->leafmeta = compact ? malloc(f->n_leaves * sizeof(uint32_t)) : NULL;
+	if (!f->leaves || (compact && !f->leafmeta))
 		return -ENOMEM;
 	for (t = 0; t < f->n_trees; t++) {
-		size_t n = (size_t)f->trees[t].n_leaves * f->n_classes;
+		const struct eg_rawtree *tr = &f->trees[t];
 
-		memcpy(f->leaves + off, f->trees[t].leaf_proba,
-		       n * sizeof(double));
-		off += n;
+		for (i = 0; i < tr->n_leaves; i++, g++) {
+			const double *p = tr->leaf_proba +
+				(size_t)i * f->n_classes;
+			int cls = compact ? pure_class(p, f->n_classes) : -1;
+
+			if (cls >= 0) {
+				f->leafmeta[g] = EG_CN_LEAF | EG_CN_PURE |
+						 (uint32_t)cls;
+				continue;
+			}
+			if (compact)
+				f->leafmeta[g] = EG_CN_LEAF | (uint32_t)slot;
+			memcpy(f->leaves + slot * f->n_classes, p,
+			       f->n_classes * sizeof(double));
+			slot++;
+		}
 	}
+	f->n_table = slot;
 	return 0;
 }
 
@@ -466,6 +504,8 @@ int eg_forest_set_layout(struct eg_forest *f, enum eg_layout layout)
 	r = build_leaves(f);
 	if (r == 0)
 		r = build_layout(f);
+	free(f->leafmeta);
+	f->leafmeta = NULL;
 	if (r < 0)
 		free_layout(f);
 	return r;
@@ -490,8 +530,8 @@ int eg_forest_finish(struct eg_forest *f, char *err, size_t errlen)
 			f->max_depth = d;
 		f->n_nodes += f->trees[t].n_nodes;
 		f->n_leaves += f->trees[t].n_leaves;
-		if (f->n_leaves > 0x7fffffff) {
-			set_err(err, errlen, "more than 2^31 leaves");
+		if (f->n_leaves > 0x3fffffff) {
+			set_err(err, errlen, "more than 2^30 leaves");
 			return -EBADMSG;
 		}
 	}
@@ -531,7 +571,7 @@ static inline uint32_t walk_dfs8(const struct eg_cnode *n, const float *x)
 		p += x[m & EG_CN_FEAT_MASK] <= p->threshold ?
 			1 : (m >> EG_CN_FEAT_BITS);
 	}
-	return p->meta & ~EG_CN_LEAF;
+	return p->meta;
 }
 
 static inline uint32_t walk_bfs8(const struct eg_cnode *n, const float *x)
@@ -544,50 +584,70 @@ static inline uint32_t walk_bfs8(const struct eg_cnode *n, const float *x)
 		p += (m >> EG_CN_FEAT_BITS) +
 		     (x[m & EG_CN_FEAT_MASK] > p->threshold);
 	}
-	return p->meta & ~EG_CN_LEAF;
+	return p->meta;
 }
 
-static inline void add_leaf(const struct eg_forest *f, uint32_t leaf,
-			    double *acc)
+static inline void add_row(const struct eg_forest *f, uint32_t row,
+			   double *acc)
 {
-	const double *p = f->leaves + (size_t)leaf * f->n_classes;
+	const double *p = f->leaves + (size_t)row * f->n_classes;
 	unsigned c;
 
 	for (c = 0; c < f->n_classes; c++)
 		acc[c] += p[c];
 }
 
-/* Four trees at once: the loads of four independent walks overlap. */
-static void walk_bfs8_x4(const struct eg_forest *f, const float *x,
-			 double *acc)
+/* A compact leaf: a pure one adds exactly 1 to its class, which is what
+ * adding its one-hot row would do. */
+static inline void add_meta(const struct eg_forest *f, uint32_t meta,
+			    double *acc)
 {
-	unsigned t = 0, k;
-
-	for (; t + 4 <= f->n_trees; t += 4) {
-		const struct eg_cnode *p[4];
-		unsigned live = 4;
-
-		for (k = 0; k < 4; k++)
-			p[k] = f->cnodes + f->roots[t + k];
-		while (live) {
-			live = 0;
-			for (k = 0; k < 4; k++) {
-				uint32_t m = p[k]->meta;
-
-				if (m & EG_CN_LEAF)
-					continue;
-				live++;
-				p[k] += (m >> EG_CN_FEAT_BITS) +
-					(x[m & EG_CN_FEAT_MASK] > p[k]->threshold);
-			}
-		}
-		/* Accumulate in tree order, as the one-tree walks do. */
-		for (k = 0; k < 4; k++)
-			add_leaf(f, p[k]->meta & ~EG_CN_LEAF, acc);
-	}
-	for (; t < f->n_trees; t++)
-		add_leaf(f, walk_bfs8(f->cnodes + f->roots[t], x), acc);
+	if (meta & EG_CN_PURE)
+		acc[meta & 0xff] += 1.0;
+	else
+		add_row(f, meta & ~EG_CN_LEAF, acc);
 }
+
+/* Four trees at once: the loads of four independent walks overlap. The
+ * leaves are added in tree order, as the one-tree walks do, so the sums
+ * are bit-identical. */
+#define WALK_XN(NAME, N, STEP, ONE)                                            \
+static void NAME(const struct eg_forest *f, const float *x, double *acc)    \
+{                                                                           \
+	unsigned t = 0, k;                                                  \
+                                                                            \
+	for (; t + N <= f->n_trees; t += N) {                               \
+		const struct eg_cnode *p[N];                                \
+		unsigned live = N;                                          \
+                                                                            \
+		for (k = 0; k < N; k++)                                     \
+			p[k] = f->cnodes + f->roots[t + k];                 \
+		while (live) {                                              \
+			live = 0;                                           \
+			for (k = 0; k < N; k++) {                           \
+				uint32_t m = p[k]->meta;                    \
+                                                                            \
+				if (m & EG_CN_LEAF)                         \
+					continue;                           \
+				live++;                                     \
+				p[k] += STEP;                               \
+			}                                                   \
+		}                                                           \
+		for (k = 0; k < N; k++)                                     \
+			add_meta(f, p[k]->meta, acc);                       \
+	}                                                                   \
+	for (; t < f->n_trees; t++)                                         \
+		add_meta(f, ONE(f->cnodes + f->roots[t], x), acc);          \
+}
+
+WALK_XN(walk_bfs8_x4, 4, (m >> EG_CN_FEAT_BITS) +
+	(x[m & EG_CN_FEAT_MASK] > p[k]->threshold), walk_bfs8)
+WALK_XN(walk_dfs8_x4, 4, x[m & EG_CN_FEAT_MASK] <= p[k]->threshold ?
+	1 : (m >> EG_CN_FEAT_BITS), walk_dfs8)
+WALK_XN(walk_dfs8_x8, 8, x[m & EG_CN_FEAT_MASK] <= p[k]->threshold ?
+	1 : (m >> EG_CN_FEAT_BITS), walk_dfs8)
+WALK_XN(walk_dfs8_x16, 16, x[m & EG_CN_FEAT_MASK] <= p[k]->threshold ?
+	1 : (m >> EG_CN_FEAT_BITS), walk_dfs8)
 
 static void accumulate(const struct eg_forest *f, const float *x, double *acc)
 {
@@ -596,19 +656,28 @@ static void accumulate(const struct eg_forest *f, const float *x, double *acc)
 	switch (f->layout) {
 	case EG_LAYOUT_PLAIN:
 		for (t = 0; t < f->n_trees; t++)
-			add_leaf(f, f->plain_leaf[t] +
-				 walk_plain(f->plain + f->plain_roots[t], x), acc);
+			add_row(f, f->plain_leaf[t] +
+				walk_plain(f->plain + f->plain_roots[t], x), acc);
 		break;
 	case EG_LAYOUT_DFS8:
 		for (t = 0; t < f->n_trees; t++)
-			add_leaf(f, walk_dfs8(f->cnodes + f->roots[t], x), acc);
+			add_meta(f, walk_dfs8(f->cnodes + f->roots[t], x), acc);
 		break;
 	case EG_LAYOUT_BFS8:
 		for (t = 0; t < f->n_trees; t++)
-			add_leaf(f, walk_bfs8(f->cnodes + f->roots[t], x), acc);
+			add_meta(f, walk_bfs8(f->cnodes + f->roots[t], x), acc);
+		break;
+	case EG_LAYOUT_BFS8_X4:
+		walk_bfs8_x4(f, x, acc);
+		break;
+	case EG_LAYOUT_DFS8_X8:
+		walk_dfs8_x8(f, x, acc);
+		break;
+	case EG_LAYOUT_DFS8_X16:
+		walk_dfs8_x16(f, x, acc);
 		break;
 	default:
-		walk_bfs8_x4(f, x, acc);
+		walk_dfs8_x4(f, x, acc);
 		break;
 	}
 }
@@ -687,7 +756,7 @@ size_t eg_forest_mem_bytes(const struct eg_forest *f)
 		f->n_nodes * sizeof(struct eg_rawnode) :
 		f->n_nodes * sizeof(struct eg_cnode);
 
-	return nodes + f->n_leaves * f->n_classes * sizeof(double) +
+	return nodes + f->n_table * f->n_classes * sizeof(double) +
 	       f->n_trees * 2 * sizeof(uint32_t);
 }
 
