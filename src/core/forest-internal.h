@@ -41,6 +41,9 @@ enum eg_layout {
 	EG_LAYOUT_DFS8_X4,     /* DFS8, four trees stepped together */
 	EG_LAYOUT_DFS8_X8,     /* DFS8, eight trees */
 	EG_LAYOUT_DFS8_X16,    /* DFS8, sixteen trees */
+	EG_LAYOUT_BLK8,        /* 8-byte nodes, 3-level subtrees per 64-byte
+				  cache line, tree by tree */
+	EG_LAYOUT_BLK8_X4,     /* blocked, four trees stepped together */
 	EG_LAYOUT_COUNT,
 };
 #define EG_LAYOUT_DEFAULT EG_LAYOUT_DFS8_X4
@@ -80,7 +83,7 @@ struct eg_forest {
 	double *leaves;          /* table leaves * n_classes (compact layouts:
 				    impure leaves only; plain: all) */
 	uint32_t *leafmeta;      /* while building: global leaf -> meta */
-	size_t n_nodes, n_leaves, n_table;
+	size_t n_nodes, n_leaves, n_table, n_blocks;
 	unsigned max_depth;
 };
 
