@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * forest-internal.h: the forest's in-memory representation, shared by
+ * forest.c (layout, inference), model.c (file I/O) and train.c.
+ *
+ * A forest exists in two forms. The raw trees (struct eg_rawtree) are what
+ * the trainer produces and the file stores: nodes in depth-first preorder,
+ * 16 bytes each, leaves pointing into a per-tree table of class
+ * probabilities. eg_forest_finish() validates the raw trees and builds the
+ * inference layout from them (see docs/forest.md for the layouts measured).
+ */
+#ifndef ECHOGUARD_FOREST_INTERNAL_H
+#define ECHOGUARD_FOREST_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "echoguard/forest.h"
+
+#define EG_LEAF_FEATURE (-1)
+#define EG_NAME_MAX 255
+
+struct eg_rawnode {
+	int32_t feature;       /* EG_LEAF_FEATURE for a leaf */
+	float threshold;       /* x[feature] <= threshold goes left */
+	uint32_t left, right;  /* node indices; a leaf: left = leaf index */
+};
+
+struct eg_rawtree {
+	uint32_t n_nodes, n_leaves;
+	struct eg_rawnode *nodes;
+	double *leaf_proba;    /* n_leaves * n_classes */
+};
+
+/* The inference layouts studied (docs/forest.md). */
+enum eg_layout {
+	EG_LAYOUT_PLAIN = 0,   /* raw 16-byte nodes, preorder, tree by tree */
+	EG_LAYOUT_DFS8,        /* 8-byte nodes, preorder, left = next */
+	EG_LAYOUT_BFS8,        /* 8-byte nodes, breadth-first, siblings adjacent */
+	EG_LAYOUT_BFS8_X4,     /* BFS8, four trees stepped together */
+	EG_LAYOUT_COUNT,
+};
+#define EG_LAYOUT_DEFAULT EG_LAYOUT_BFS8_X4
+
+/* Compact node: meta bit 31 = leaf (then bits 0..30 are the global leaf
+ * index); otherwise bits 0..11 feature, bits 12..30 the child offset. */
+struct eg_cnode {
+	float threshold;
+	uint32_t meta;
+};
+#define EG_CN_LEAF 0x80000000u
+#define EG_CN_FEAT_BITS 12
+#define EG_CN_FEAT_MASK ((1u << EG_CN_FEAT_BITS) - 1)
+#define EG_CN_OFF_MAX ((1u << (31 - EG_CN_FEAT_BITS)) - 1)
+
+struct eg_forest {
+	char *schema_name;
+	uint32_t schema_version;
+	unsigned n_features, n_classes, n_trees;
+	char **feature_names;
+	char **class_names;
+	char *meta;
+	double *importances;     /* n_features */
+	struct eg_rawtree *trees;
+
+	/* inference */
+	enum eg_layout layout;
+	struct eg_cnode *cnodes; /* all trees, concatenated */
+	uint32_t *roots;         /* per tree: index of its root in cnodes */
+	uint32_t *plain_roots;   /* per tree: offset into plain */
+	struct eg_rawnode *plain;
+	uint32_t *plain_leaf;    /* per tree: first global leaf index */
+	double *leaves;          /* global leaves * n_classes */
+	size_t n_nodes, n_leaves;
+	unsigned max_depth;
+};
+
+/* A forest with identity (names copied) and no trees yet. */
+int eg_forest_alloc(const char *schema_name, uint32_t schema_version,
+		    unsigned n_features, const char *const *feature_names,
+		    unsigned n_classes, const char *const *class_names,
+		    unsigned n_trees, struct eg_forest **ret);
+
+/*
+ * Validate f->trees (sizes, indices in range, each node reached exactly
+ * once from the root so no cycles or sharing, features in range, finite
+ * thresholds, probabilities in [0,1] summing to 1) and build the inference
+ * layout. -EBADMSG with "reason" in err on failure.
+ */
+int eg_forest_finish(struct eg_forest *f, char *err, size_t errlen);
+
+/* Rebuild the inference arrays in another layout (benchmarks). */
+int eg_forest_set_layout(struct eg_forest *f, enum eg_layout layout);
+const char *eg_layout_name(enum eg_layout layout);
+
+/* A tiny, fast, seedable generator (xoshiro256**). */
+struct eg_rng {
+	uint64_t s[4];
+};
+void eg_rng_seed(struct eg_rng *r, uint64_t seed, uint64_t stream);
+uint64_t eg_rng_next(struct eg_rng *r);
+/* Uniform in [0, n), n > 0. */
+uint64_t eg_rng_below(struct eg_rng *r, uint64_t n);
+/* Uniform in [0, 1). */
+double eg_rng_double(struct eg_rng *r);
+
+char *eg_strdup_max(const char *s, size_t max);
+
+#endif

@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * forest.c: validation of raw trees, the inference layouts, prediction.
+ *
+ * The default layout (EG_LAYOUT_BFS8_X4) stores each tree breadth-first in
+ * 8-byte nodes with the two children of a node adjacent, so a step is
+ * "child = node + offset + (x > threshold)" without a branch, and steps four
+ * trees at once so their cache misses overlap. docs/forest.md has the
+ * measurements against the other layouts kept here for the benchmark.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "echoguard/train.h"
+#include "forest-internal.h"
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* --- random numbers ----------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void eg_rng_seed(struct eg_rng *r, uint64_t seed, uint64_t stream)
+{
+	uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ull);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t eg_rng_next(struct eg_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return res;
+}
+
+uint64_t eg_rng_below(struct eg_rng *r, uint64_t n)
+{
+	/* Lemire's multiply-shift with rejection: unbiased. */
+	unsigned __int128 m = (unsigned __int128)eg_rng_next(r) * n;
+	uint64_t lo = (uint64_t)m;
+
+	if (lo < n) {
+		uint64_t t = -n % n;
+
+		while (lo < t) {
+			m = (unsigned __int128)eg_rng_next(r) * n;
+			lo = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+}
+
+double eg_rng_double(struct eg_rng *r)
+{
+	return (double)(eg_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+char *eg_strdup_max(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	char *p = malloc(n + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+/* --- construction ------------------------------------------------------- */
+
+static void free_names(char **v, unsigned n)
+{
+	unsigned i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **copy_names(const char *const *src, unsigned n, const char *pfx)
+{
+	char **v = calloc(n ? n : 1, sizeof(*v));
+	char buf[32];
+	unsigned i;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (src && src[i]) {
+			v[i] = eg_strdup_max(src[i], EG_NAME_MAX);
+		} else {
+			snprintf(buf, sizeof(buf), "%s%u", pfx, i);
+			v[i] = strdup(buf);
+		}
+		if (!v[i]) {
+			free_names(v, i);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+int eg_forest_alloc(const char *schema_name, uint32_t schema_version,
+		    unsigned n_features, const char *const *feature_names,
+		    unsigned n_classes, const char *const *class_names,
+		    unsigned n_trees, struct eg_forest **ret)
+{
+	struct eg_forest *f;
+
+	if (n_features == 0 || n_features > EG_CN_FEAT_MASK + 1 ||
+	    n_classes == 0 || n_classes > EG_MAX_CLASSES || n_trees == 0)
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->schema_name = eg_strdup_max(schema_name ? schema_name : "custom",
+				       EG_NAME_MAX);
+	f->schema_version = schema_version;
+	f->n_features = n_features;
+	f->n_classes = n_classes;
+	f->n_trees = n_trees;
+	f->feature_names = copy_names(feature_names, n_features, "f");
+	f->class_names = copy_names(class_names, n_classes, "c");
+	f->importances = calloc(n_features, sizeof(double));
+	f->trees = calloc(n_trees, sizeof(*f->trees));
+	f->layout = EG_LAYOUT_DEFAULT;
+	if (!f->schema_name || !f->feature_names || !f->class_names ||
+	    !f->importances || !f->trees) {
+		eg_forest_free(f);
+		return -ENOMEM;
+	}
+	*ret = f;
+	return 0;
+}
+
+static void free_layout(struct eg_forest *f)
+{
+	free(f->cnodes);
+	free(f->roots);
+	free(f->plain);
+	free(f->plain_roots);
+	free(f->plain_leaf);
+	free(f->leaves);
+	f->cnodes = NULL;
+	f->roots = f->plain_roots = f->plain_leaf = NULL;
+	f->plain = NULL;
+	f->leaves = NULL;
+}
+
+struct eg_forest *eg_forest_free(struct eg_forest *f)
+{
+	unsigned i;
+
+	if (!f)
+		return NULL;
+	if (f->trees)
+		for (i = 0; i < f->n_trees; i++) {
+			free(f->trees[i].nodes);
+			free(f->trees[i].leaf_proba);
+		}
+	free(f->trees);
+	free_layout(f);
+	free_names(f->feature_names, f->n_features);
+	free_names(f->class_names, f->n_classes);
+	free(f->schema_name);
+	free(f->meta);
+	free(f->importances);
+	free(f);
+	return NULL;
+}
+
+/* --- validation --------------------------------------------------------- */
+
+/* Each node must be reached exactly once from the root (node 0): with
+ * in-degree one everywhere and every node reached, the graph is a tree. */
+static int check_tree(const struct eg_forest *f, unsigned t, unsigned *ret_depth,
+		      char *err, size_t errlen)
+{
+	const struct eg_rawtree *tr = &f->trees[t];
+	uint32_t n = tr->n_nodes, i, c;
+	uint8_t *seen_leaf = NULL;
+	uint32_t *depth = NULL, *parent_seen = NULL;
+	unsigned maxd = 0;
+	int r = -EBADMSG;
+
+	if (n == 0 || tr->n_leaves == 0 || tr->n_leaves > n ||
+	    tr->n_nodes != 2 * tr->n_leaves - 1) {
+		set_err(err, errlen, "tree %u: %u nodes and %u leaves do not "
+			"make a binary tree", t, n, tr->n_leaves);
+		return -EBADMSG;
+	}
+	seen_leaf = calloc(tr->n_leaves, 1);
+	depth = calloc(n, sizeof(*depth));
+	parent_seen = calloc(n, sizeof(*parent_seen));
+	if (!seen_leaf || !depth || !parent_seen) {
+		r = -ENOMEM;
+		goto out;
+	}
+	parent_seen[0] = 1;
+	/* Children must come after their parent (preorder), so one forward
+	 * pass visits parents first and no cycle can exist. */
+	for (i = 0; i < n; i++) {
+		const struct eg_rawnode *nd = &tr->nodes[i];
+
+		if (!parent_seen[i]) {
+			set_err(err, errlen, "tree %u: node %u is unreachable",
+				t, i);
+			goto out;
+		}
+		if (nd->feature == EG_LEAF_FEATURE) {
+			if (nd->left >= tr->n_leaves || seen_leaf[nd->left]) {
+				set_err(err, errlen, "tree %u: node %u: leaf "
+					"index %u out of range or shared", t, i,
+					nd->left);
+				goto out;
+			}
+			seen_leaf[nd->left] = 1;
+			continue;
+		}
+		if (nd->feature < 0 || (unsigned)nd->feature >= f->n_features) {
+			set_err(err, errlen, "tree %u: node %u: feature %d "
+				"outside the schema's %u", t, i, nd->feature,
+				f->n_features);
+			goto out;
+		}
+		if (!isfinite(nd->threshold)) {
+			set_err(err, errlen, "tree %u: node %u: threshold is "
+				"not finite", t, i);
+			goto out;
+		}
+		for (c = 0; c < 2; c++) {
+			uint32_t ch = c ? nd->right : nd->left;
+
+			if (ch <= i || ch >= n || parent_seen[ch]) {
+				set_err(err, errlen, "tree %u: node %u: child "
+					"%u out of range, backwards or shared",
+					t, i, ch);
+				goto out;
+			}
+			parent_seen[ch] = 1;
+			depth[ch] = depth[i] + 1;
+			if (depth[ch] > maxd)
+				maxd = depth[ch];
+		}
+	}
+	for (i = 0; i < tr->n_leaves; i++) {
+		const double *p = tr->leaf_proba + (size_t)i * f->n_classes;
+		double s = 0;
+
+		for (c = 0; c < f->n_classes; c++) {
+			if (!isfinite(p[c]) || p[c] < 0 || p[c] > 1) {
+				set_err(err, errlen, "tree %u: leaf %u: "
+					"probability %g of class %u is not in "
+					"[0, 1]", t, i, p[c], c);
+				goto out;
+			}
+			s += p[c];
+		}
+		if (fabs(s - 1) > 1e-6) {
+			set_err(err, errlen, "tree %u: leaf %u: probabilities "
+				"sum to %.9g, not 1", t, i, s);
+			goto out;
+		}
+	}
+	*ret_depth = maxd;
+	r = 0;
+out:
+	free(seen_leaf);
+	free(depth);
+	free(parent_seen);
+	return r;
+}
+
+/* --- layouts ------------------------------------------------------------ */
+
+const char *eg_layout_name(enum eg_layout layout)
+{
+	static const char *const names[] = { "plain16-dfs", "compact8-dfs",
+					     "compact8-bfs", "compact8-bfs-x4" };
+
+	return (unsigned)layout < EG_LAYOUT_COUNT ? names[layout] : "?";
+}
+
+static int build_plain(struct eg_forest *f)
+{
+	size_t off = 0, leaf = 0;
+	unsigned t;
+
+	f->plain = malloc(f->n_nodes * sizeof(*f->plain));
+	f->plain_roots = malloc(f->n_trees * sizeof(uint32_t));
+	f->plain_leaf = malloc(f->n_trees * sizeof(uint32_t));
+	if (!f->plain || !f->plain_roots || !f->plain_leaf)
+		return -ENOMEM;
+	for (t = 0; t < f->n_trees; t++) {
+		memcpy(f->plain + off, f->trees[t].nodes,
+		       f->trees[t].n_nodes * sizeof(*f->plain));
+		f->plain_roots[t] = (uint32_t)off;
+		f->plain_leaf[t] = (uint32_t)leaf;
+		off += f->trees[t].n_nodes;
+		leaf += f->trees[t].n_leaves;
+	}
+	return 0;
+}
+
+static struct eg_cnode leaf_node(uint32_t global_leaf)
+{
+	struct eg_cnode c = { 0, EG_CN_LEAF | global_leaf };
+
+	return c;
+}
+
+/* Preorder copy: the left child is the next node, meta holds the offset to
+ * the right child. Raw trees are preorder already. */
+static int build_dfs8(struct eg_forest *f, const struct eg_rawtree *tr,
+		      struct eg_cnode *out, uint32_t leaf0)
+{
+	uint32_t i;
+
+	for (i = 0; i < tr->n_nodes; i++) {
+		const struct eg_rawnode *nd = &tr->nodes[i];
+		uint32_t off;
+
+		if (nd->feature == EG_LEAF_FEATURE) {
+			out[i] = leaf_node(leaf0 + nd->left);
+			continue;
+		}
+		if (nd->left != i + 1)
+			return -E2BIG; /* not preorder: cannot happen after check */
+		off = nd->right - i;
+		if (off > EG_CN_OFF_MAX)
+			return -E2BIG;
+		out[i].threshold = nd->threshold;
+		out[i].meta = (uint32_t)nd->feature | (off << EG_CN_FEAT_BITS);
+	}
+	return 0;
+}
+
+/* Breadth-first: node k's children are at k + off and k + off + 1. */
+static int build_bfs8(struct eg_forest *f, const struct eg_rawtree *tr,
+		      struct eg_cnode *out, uint32_t leaf0, uint32_t *queue)
+{
+	uint32_t head = 0, tail = 1, i;
+
+	queue[0] = 0; /* queue[k] = raw index of BFS node k */
+	for (head = 0; head < tail; head++) {
+		const struct eg_rawnode *nd = &tr->nodes[queue[head]];
+		uint32_t off;
+
+		if (nd->feature == EG_LEAF_FEATURE) {
+			out[head] = leaf_node(leaf0 + nd->left);
+			continue;
+		}
+		off = tail - head;
+		if (off > EG_CN_OFF_MAX)
+			return -E2BIG;
+		queue[tail++] = nd->left;
+		queue[tail++] = nd->right;
+		out[head].threshold = nd->threshold;
+		out[head].meta = (uint32_t)nd->feature | (off << EG_CN_FEAT_BITS);
+	}
+	i = tail;
+	return i == tr->n_nodes ? 0 : -EBADMSG;
+}
+
+static int build_layout(struct eg_forest *f)
+{
+	size_t off = 0, leaf = 0, maxn = 0;
+	uint32_t *queue = NULL;
+	unsigned t;
+	int r = 0;
+
+	if (f->layout == EG_LAYOUT_PLAIN)
+		return build_plain(f);
+	f->cnodes = malloc(f->n_nodes * sizeof(*f->cnodes));
+	f->roots = malloc(f->n_trees * sizeof(uint32_t));
+	for (t = 0; t < f->n_trees; t++)
+		if (f->trees[t].n_nodes > maxn)
+			maxn = f->trees[t].n_nodes;
+	queue = malloc(maxn * sizeof(*queue));
+	if (!f->cnodes || !f->roots || !queue) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (t = 0; t < f->n_trees && r == 0; t++) {
+		f->roots[t] = (uint32_t)off;
+		if (f->layout == EG_LAYOUT_DFS8)
+			r = build_dfs8(f, &f->trees[t], f->cnodes + off,
+				       (uint32_t)leaf);
+		else
+			r = build_bfs8(f, &f->trees[t], f->cnodes + off,
+				       (uint32_t)leaf, queue);
+		off += f->trees[t].n_nodes;
+		leaf += f->trees[t].n_leaves;
+	}
+out:
+	free(queue);
+	return r;
+}
+
+static int build_leaves(struct eg_forest *f)
+{
+	size_t off = 0;
+	unsigned t;
+
+	f->leaves = malloc(f->n_leaves * f->n_classes * sizeof(double));
+	if (!f->leaves)
+		return -ENOMEM;
+	for (t = 0; t < f->n_trees; t++) {
+		size_t n = (size_t)f->trees[t].n_leaves * f->n_classes;
+
+		memcpy(f->leaves + off, f->trees[t].leaf_proba,
+		       n * sizeof(double));
+		off += n;
+	}
+	return 0;
+}
+
+int eg_forest_set_layout(struct eg_forest *f, enum eg_layout layout)
+{
+	int r;
+
+	if ((unsigned)layout >= EG_LAYOUT_COUNT)
+		return -EINVAL;
+	free_layout(f);
+	f->layout = layout;
+	r = build_leaves(f);
+	if (r == 0)
+		r = build_layout(f);
+	if (r < 0)
+		free_layout(f);
+	return r;
+}
+
+int eg_forest_finish(struct eg_forest *f, char *err, size_t errlen)
+{
+	unsigned t, d;
+	int r;
+
+	f->n_nodes = f->n_leaves = 0;
+	f->max_depth = 0;
+	for (t = 0; t < f->n_trees; t++) {
+		if (!f->trees[t].nodes || !f->trees[t].leaf_proba) {
+			set_err(err, errlen, "tree %u is missing", t);
+			return -EBADMSG;
+		}
+		r = check_tree(f, t, &d, err, errlen);
+		if (r < 0)
+			return r;
+		if (d > f->max_depth)
+			f->max_depth = d;
+		f->n_nodes += f->trees[t].n_nodes;
+		f->n_leaves += f->trees[t].n_leaves;
+		if (f->n_leaves > 0x7fffffff) {
+			set_err(err, errlen, "more than 2^31 leaves");
+			return -EBADMSG;
+		}
+	}
+	for (t = 0; t < f->n_features; t++)
+		if (!isfinite(f->importances[t]) || f->importances[t] < 0) {
+			set_err(err, errlen, "importance of feature %u is "
+				"not a finite non-negative number", t);
+			return -EBADMSG;
+		}
+	r = eg_forest_set_layout(f, f->layout);
+	if (r == -E2BIG) {
+		set_err(err, errlen, "a tree is too wide for the compact "
+			"layout");
+		return -EBADMSG;
+	}
+	return r;
+}
+
+/* --- inference ---------------------------------------------------------- */
+
+static inline uint32_t walk_plain(const struct eg_rawnode *n, const float *x)
+{
+	uint32_t i = 0;
+
+	while (n[i].feature != EG_LEAF_FEATURE)
+		i = x[n[i].feature] <= n[i].threshold ? n[i].left : n[i].right;
+	return n[i].left;
+}
+
+static inline uint32_t walk_dfs8(const struct eg_cnode *n, const float *x)
+{
+	const struct eg_cnode *p = n;
+
+	while (!(p->meta & EG_CN_LEAF)) {
+		uint32_t m = p->meta;
+
+		p += x[m & EG_CN_FEAT_MASK] <= p->threshold ?
+			1 : (m >> EG_CN_FEAT_BITS);
+	}
+	return p->meta & ~EG_CN_LEAF;
+}
+
+static inline uint32_t walk_bfs8(const struct eg_cnode *n, const float *x)
+{
+	const struct eg_cnode *p = n;
+
+	while (!(p->meta & EG_CN_LEAF)) {
+		uint32_t m = p->meta;
+
+		p += (m >> EG_CN_FEAT_BITS) +
+		     (x[m & EG_CN_FEAT_MASK] > p->threshold);
+	}
+	return p->meta & ~EG_CN_LEAF;
+}
+
+static inline void add_leaf(const struct eg_forest *f, uint32_t leaf,
+			    double *acc)
+{
+	const double *p = f->leaves + (size_t)leaf * f->n_classes;
+	unsigned c;
+
+	for (c = 0; c < f->n_classes; c++)
+		acc[c] += p[c];
+}
+
+/* Four trees at once: the loads of four independent walks overlap. */
+static void walk_bfs8_x4(const struct eg_forest *f, const float *x,
+			 double *acc)
+{
+	unsigned t = 0, k;
+
+	for (; t + 4 <= f->n_trees; t += 4) {
+		const struct eg_cnode *p[4];
+		unsigned live = 4;
+
+		for (k = 0; k < 4; k++)
+			p[k] = f->cnodes + f->roots[t + k];
+		while (live) {
+			live = 0;
+			for (k = 0; k < 4; k++) {
+				uint32_t m = p[k]->meta;
+
+				if (m & EG_CN_LEAF)
+					continue;
+				live++;
+				p[k] += (m >> EG_CN_FEAT_BITS) +
+					(x[m & EG_CN_FEAT_MASK] > p[k]->threshold);
+			}
+		}
+		/* Accumulate in tree order, as the one-tree walks do. */
+		for (k = 0; k < 4; k++)
+			add_leaf(f, p[k]->meta & ~EG_CN_LEAF, acc);
+	}
+	for (; t < f->n_trees; t++)
+		add_leaf(f, walk_bfs8(f->cnodes + f->roots[t], x), acc);
+}
+
+static void accumulate(const struct eg_forest *f, const float *x, double *acc)
+{
+	unsigned t;
+
+	switch (f->layout) {
+	case EG_LAYOUT_PLAIN:
+		for (t = 0; t < f->n_trees; t++)
+			add_leaf(f, f->plain_leaf[t] +
+				 walk_plain(f->plain + f->plain_roots[t], x), acc);
+		break;
+	case EG_LAYOUT_DFS8:
+		for (t = 0; t < f->n_trees; t++)
+			add_leaf(f, walk_dfs8(f->cnodes + f->roots[t], x), acc);
+		break;
+	case EG_LAYOUT_BFS8:
+		for (t = 0; t < f->n_trees; t++)
+			add_leaf(f, walk_bfs8(f->cnodes + f->roots[t], x), acc);
+		break;
+	default:
+		walk_bfs8_x4(f, x, acc);
+		break;
+	}
+}
+
+static unsigned finish_proba(const struct eg_forest *f, const double *acc,
+			     float *ret_proba)
+{
+	unsigned c, best = 0;
+
+	for (c = 0; c < f->n_classes; c++) {
+		if (acc[c] > acc[best])
+			best = c;
+		if (ret_proba)
+			ret_proba[c] = (float)(acc[c] / f->n_trees);
+	}
+	return best;
+}
+
+unsigned eg_forest_predict(const struct eg_forest *f, const float *x,
+			   float *ret_proba)
+{
+	double acc[EG_MAX_CLASSES];
+
+	memset(acc, 0, f->n_classes * sizeof(double));
+	accumulate(f, x, acc);
+	return finish_proba(f, acc, ret_proba);
+}
+
+void eg_forest_predict_batch(const struct eg_forest *f, const float *x,
+			     size_t n, uint32_t *ret_class, float *ret_proba)
+{
+	size_t i;
+
+	/* Row by row with the trees stepped together measured fastest among
+	 * the simple schemes (docs/forest.md); the whole model of the sizes
+	 * used here stays in L2, so blocking rows over trees gained nothing. */
+	for (i = 0; i < n; i++)
+		ret_class[i] = eg_forest_predict(
+			f, x + i * f->n_features,
+			ret_proba ? ret_proba + i * f->n_classes : NULL);
+}
+
+/* --- accessors ---------------------------------------------------------- */
+
+unsigned eg_forest_n_classes(const struct eg_forest *f) { return f->n_classes; }
+unsigned eg_forest_n_features(const struct eg_forest *f) { return f->n_features; }
+unsigned eg_forest_n_trees(const struct eg_forest *f) { return f->n_trees; }
+const char *eg_forest_schema_name(const struct eg_forest *f) { return f->schema_name; }
+uint32_t eg_forest_schema_version(const struct eg_forest *f) { return f->schema_version; }
+size_t eg_forest_n_nodes(const struct eg_forest *f) { return f->n_nodes; }
+unsigned eg_forest_max_depth(const struct eg_forest *f) { return f->max_depth; }
+
+const char *eg_forest_class_name(const struct eg_forest *f, unsigned i)
+{
+	return i < f->n_classes ? f->class_names[i] : NULL;
+}
+
+const char *eg_forest_feature_name(const struct eg_forest *f, unsigned i)
+{
+	return i < f->n_features ? f->feature_names[i] : NULL;
+}
+
+int eg_forest_class_index(const struct eg_forest *f, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < f->n_classes; i++)
+		if (!strcmp(f->class_names[i], name))
+			return (int)i;
+	return -ENOENT;
+}
+
+size_t eg_forest_mem_bytes(const struct eg_forest *f)
+{
+	size_t nodes = f->layout == EG_LAYOUT_PLAIN ?
+		f->n_nodes * sizeof(struct eg_rawnode) :
+		f->n_nodes * sizeof(struct eg_cnode);
+
+	return nodes + f->n_leaves * f->n_classes * sizeof(double) +
+	       f->n_trees * 2 * sizeof(uint32_t);
+}
+
+void eg_forest_importances(const struct eg_forest *f, double *ret)
+{
+	memcpy(ret, f->importances, f->n_features * sizeof(double));
+}
+
+int eg_forest_set_meta(struct eg_forest *f, const char *meta)
+{
+	char *m = strdup(meta ? meta : "");
+
+	if (!m)
+		return -ENOMEM;
+	free(f->meta);
+	f->meta = m;
+	return 0;
+}
+
+const char *eg_forest_meta(const struct eg_forest *f)
+{
+	return f->meta ? f->meta : "";
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz-packet.c: libFuzzer target over the per-packet path.
+ *
+ * Input: byte 0 picks a link type (including unsupported ones), byte 1
+ * holds flags (bit 0: treat 192.168.86.40 as the device instead of "all
+ * outbound", bit 1: microphone muted, bit 2: flow feature set), then
+ * records of [u16 length, big endian][u8 ms since the previous
+ * packet][length bytes] until the input ends (a short last record takes
+ * what is left). Each packet is copied into a heap buffer of exactly its
+ * size so ASan sees any read past it, then
+ *  - parsed as a frame of every link type and as a raw IP packet, with the
+ *    view's invariants checked (payload inside the buffer, caplen <= len,
+ *    error code consistent with the return value): a violation aborts;
+ *  - when the engine is built (EG_FUZZ_HAVE_ENGINE: features.c, flow.c and
+ *    tls.c present), fed in sequence through one engine per input, so the
+ *    flow table, TCP sequence tracking, TLS record tracking and features
+ *    are fuzzed with state.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "echoguard/packet.h"
+#ifdef EG_FUZZ_HAVE_ENGINE
+#include "echoguard/features.h"
+#endif
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const int linktypes[] = {
+	EG_LINK_RAW, EG_LINK_ETHERNET, EG_LINK_LINUX_SLL, EG_LINK_LINUX_SLL2,
+	EG_LINK_NULL, EG_LINK_IPV4, EG_LINK_IPV6, 12, 14, 108, 147,
+};
+#define N_LINKTYPES (sizeof(linktypes) / sizeof(linktypes[0]))
+
+static void check_view(const uint8_t *buf, size_t caplen, int r,
+		       const struct eg_packet *p)
+{
+	char a[64];
+
+	if ((r == 0) != (p->error == EG_PERR_NONE))
+		abort();
+	if (r != 0 && r != -74 /* EBADMSG */ && r != -93 /* EPROTONOSUPPORT */)
+		abort();
+	if (!eg_packet_strerror(p->error))
+		abort();
+	if (p->payload_caplen > p->payload_len)
+		abort();
+	if ((p->payload == NULL) != (p->payload_caplen == 0))
+		abort();
+	if (p->payload && (p->payload < buf ||
+			   p->payload + p->payload_caplen > buf + caplen))
+		abort();
+	if (p->link_offset > caplen)
+		abort();
+	if (r == 0 && p->ip_version != 4 && p->ip_version != 6)
+		abort();
+	if (r == 0 && p->l4_proto == 6 && !eg_packet_is_tcp(p))
+		abort();
+	if (eg_packet_is_tcp(p) && p->tcp_header_len < 20)
+		abort();
+	if (p->error == EG_PERR_FRAGMENT &&
+	    (!p->is_fragment || p->is_first_fragment))
+		abort();
+	if (p->ip_version)
+		(void)eg_addr_format(p->ip_version, p->src, a, sizeof(a));
+}
+
+static void parse_all(const uint8_t *buf, size_t len, size_t wirelen)
+{
+	struct eg_packet p;
+	int r;
+
+	for (size_t i = 0; i < N_LINKTYPES; i++) {
+		r = eg_packet_parse_frame(linktypes[i], buf, len, wirelen, &p);
+		check_view(buf, len, r, &p);
+	}
+	r = eg_packet_parse_ip(buf, len, &p);
+	check_view(buf, len, r, &p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int linktype;
+	uint8_t flags;
+	uint64_t ts = 1700000000ull * 1000000000ull;
+#ifdef EG_FUZZ_HAVE_ENGINE
+	struct eg_engine_params params;
+	struct eg_engine *e = NULL;
+	static struct eg_pkt_info info;
+
+	if (size < 2)
+		return 0;
+	eg_engine_params_default(&params);
+	params.flow.capacity = 16;
+	params.flow.max_probe = 4;
+	params.features = (data[1] & 4) ? EG_FEATURES_FLOW : EG_FEATURES_SEED;
+	if (data[1] & 1) {
+		params.device_version[0] = (uint8_t)eg_addr_parse(
+			"192.168.86.40", params.devices[0]);
+		params.n_devices = 1;
+	}
+	if (eg_engine_new(&params, &e) < 0)
+		abort();
+#else
+	if (size < 2)
+		return 0;
+#endif
+	linktype = linktypes[data[0] % N_LINKTYPES];
+	flags = data[1];
+	data += 2;
+	size -= 2;
+	while (size > 0) {
+		size_t len = size >= 2 ? (size_t)(data[0] << 8 | data[1]) : 0;
+		unsigned ms = size >= 3 ? data[2] : 0;
+		uint8_t *pkt;
+
+		data += size >= 3 ? 3 : size;
+		size -= size >= 3 ? 3 : size;
+		if (len > size)
+			len = size;
+		pkt = malloc(len ? len : 1);
+		if (!pkt)
+			abort();
+		memcpy(pkt, data, len);
+		ts += (uint64_t)ms * 1000000u;
+		parse_all(pkt, len, len + (ms & 0x0f));
+#ifdef EG_FUZZ_HAVE_ENGINE
+		(void)eg_engine_process(e, linktype, pkt, len, len, ts,
+					(flags & 2) ? 0 : 1, &info);
+		if (info.n_features > EG_FEAT_MAX)
+			abort();
+		if (ms == 255)
+			eg_engine_tick(e, ts + 600ull * 1000000000u);
+#else
+		(void)linktype;
+		(void)ts;
+		(void)flags;
+#endif
+		free(pkt);
+		data += len;
+		size -= len;
+	}
+#ifdef EG_FUZZ_HAVE_ENGINE
+	eg_engine_free(e);
+#endif
+	return 0;
+}
