@@ -92,8 +92,13 @@ void eg_tls_init(struct eg_tls_dir *d);
  * Track one TCP segment of this direction: seq is its sequence number,
  * payload/caplen the bytes present, len the payload length from the headers
  * (caplen < len when the capture was cut). retrans says the flow layer saw
- * the whole payload before: the tracker then only answers from its history.
- * Always fills *ret (is_tls false for non-TLS payload); returns 0.
+ * the whole payload before: the tracker then only answers from its history
+ * -- unless the segment holds bytes the tracker never walked (next_hdr, or
+ * the start of a gap it jumped over), which TCP guarantees are the same
+ * bytes as first sent. Always fills *ret (is_tls false for non-TLS
+ * payload); returns 0. ret->synced: content_type comes from a known record
+ * (history, pending split header, or a header at the segment's first
+ * byte), not from a guess. States and recovery: docs/flows-and-tls.md.
  */
 int eg_tls_track(struct eg_tls_dir *d, uint32_t seq, const uint8_t *payload,
 		 uint32_t caplen, uint32_t len, bool retrans,
@@ -109,7 +114,9 @@ bool eg_tls_header_plausible(const uint8_t *buf, size_t len);
  * Extract the server_name of a ClientHello whose record header starts at
  * rec (len bytes available). Writes a NUL-terminated, lower-cased name of at
  * most outlen-1 bytes. Returns its length, -ENOENT if there is no SNI,
- * -EBADMSG if the hello is malformed or truncated before the extension.
+ * -EBADMSG if the hello is malformed or truncated before the extension
+ * (a hello cut after the server_name extension still yields the name),
+ * or the name holds bytes outside 0x21..0x7e; -EINVAL for no buffer.
  */
 int eg_tls_sni(const uint8_t *rec, size_t len, char *out, size_t outlen);
 
