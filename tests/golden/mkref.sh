@@ -33,7 +33,7 @@ esac
 
 FIELDS_A="frame.number frame.protocols ip.src ipv6.src tcp.stream tcp.srcport
 tcp.seq tcp.len tcp.nxtseq tcp.reassembled_in tls.record.content_type
-tls.record.length tcp.analysis.retransmission tcp.analysis.fast_retransmission
+tls.record.length tls.record.version tcp.analysis.retransmission tcp.analysis.fast_retransmission
 tcp.analysis.spurious_retransmission tcp.analysis.out_of_order
 tcp.analysis.keep_alive tcp.analysis.zero_window_probe
 tcp.analysis.lost_segment tcp.payload udp.length tcp.segment"
