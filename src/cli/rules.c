@@ -140,8 +140,14 @@ static int nft_up(const struct rules *r)
 			off += snprintf(script + off, sizeof(script) - off,
 					"  %s saddr %s meta l4proto tcp ct mark and 0x%lx == 0x%lx reject with tcp reset\n",
 					fam, r->devices[i], r->flow_mark, r->flow_mark);
+		/* Both directions: the engine's flow features (in_bytes_*,
+		 * zero-window probes) need the server's packets too, exactly
+		 * as `echoguard extract` sees them in a capture. The queue
+		 * hash is symmetric, so a flow stays on one queue thread. */
 		off += snprintf(script + off, sizeof(script) - off,
-				"  %s saddr %s meta l4proto tcp queue num %s%s\n",
+				"  %s saddr %s meta l4proto tcp queue num %s%s\n"
+				"  %s daddr %s meta l4proto tcp queue num %s%s\n",
+				fam, r->devices[i], q, r->bypass ? " bypass" : "",
 				fam, r->devices[i], q, r->bypass ? " bypass" : "");
 	}
 	if (off >= sizeof(script) - 8)
@@ -230,7 +236,7 @@ static int ipt_up_one(const struct rules *r, int v)
 		snprintf(q, sizeof(q), "%u:%u", r->queue_first, r->queue_last);
 	for (i = 0; i < r->n_devices; i++) {
 		char *argv[MAX_ARGS];
-		int n = 0;
+		int n, k;
 
 		if (r->device_version[i] != v)
 			continue;
@@ -242,24 +248,29 @@ static int ipt_up_one(const struct rules *r, int v)
 			if (run(r, rst, !r->quiet))
 				return -EIO;
 		}
-		argv[n++] = ipt_cmd(v);
-		argv[n++] = "-w";
-		argv[n++] = "-A";
-		argv[n++] = IPT_CHAIN;
-		argv[n++] = "-s";
-		argv[n++] = (char *)r->devices[i];
-		argv[n++] = "-p";
-		argv[n++] = "tcp";
-		argv[n++] = "-j";
-		argv[n++] = "NFQUEUE";
-		argv[n++] = r->queue_first == r->queue_last ? "--queue-num"
-							    : "--queue-balance";
-		argv[n++] = q;
-		if (r->bypass)
-			argv[n++] = "--queue-bypass";
-		argv[n] = NULL;
-		if (run(r, argv, !r->quiet))
-			return -EIO;
+		/* Both directions (see nft_up): -s for the device's packets,
+		 * -d for the server's. */
+		for (k = 0; k < 2; k++) {
+			n = 0;
+			argv[n++] = ipt_cmd(v);
+			argv[n++] = "-w";
+			argv[n++] = "-A";
+			argv[n++] = IPT_CHAIN;
+			argv[n++] = k ? "-d" : "-s";
+			argv[n++] = (char *)r->devices[i];
+			argv[n++] = "-p";
+			argv[n++] = "tcp";
+			argv[n++] = "-j";
+			argv[n++] = "NFQUEUE";
+			argv[n++] = r->queue_first == r->queue_last ?
+				"--queue-num" : "--queue-balance";
+			argv[n++] = q;
+			if (r->bypass)
+				argv[n++] = "--queue-bypass";
+			argv[n] = NULL;
+			if (run(r, argv, !r->quiet))
+				return -EIO;
+		}
 	}
 	return run(r, jump, !r->quiet) ? -EIO : 0;
 }
