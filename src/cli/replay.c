@@ -105,9 +105,10 @@ static void usage(FILE *f)
 	"                        [device] address, else detected per capture)\n"
 	"  --min-confidence X    override [policy] min_confidence\n"
 	"  --mode enforce|monitor override [policy] mode\n"
-	"  --feed both|out       packets the daemon gets: both directions of\n"
-	"                        the device's TCP (default, as `echoguard rules`\n"
-	"                        installs them) or the device's only\n"
+	"  --feed out|both       whose verdicts are reported: the device's\n"
+	"                        packets (default) or every packet; the engine\n"
+	"                        sees both directions either way, as the daemon\n"
+	"                        does behind the rules of `echoguard rules`\n"
 	"  --summary             only the summary\n"
 	"  --json                JSON lines: one object per packet, then a\n"
 	"                        summary object\n"
@@ -498,8 +499,9 @@ static int one_packet(struct replay *x, struct eg_engine *e,
 			      fr->ts_ns, mic_at(x, fr->ts_ns), &pi);
 	if (r < 0)
 		x->parse_errors++;
-	/* The daemon only gets the packets its queue rules select: both
-	 * directions with `echoguard rules`, the device's only with --feed out. */
+	/* Every packet went through the engine (the daemon sees both
+	 * directions of the device's TCP); the server's packets are always
+	 * accepted, so by default only the device's verdicts are reported. */
 	if (!x->feed_both && !pi.outbound && r >= 0)
 		return 0;
 	x->fed++;
@@ -827,7 +829,6 @@ int cmd_replay(int argc, char **argv)
 	}
 	x->margin = 2.0;
 	x->mic_fixed = -1;
-	x->feed_both = true; /* as `echoguard rules` queues both directions */
 	r = parse_args(x, argc, argv, devs, dev_v, &n_dev, &min_conf, &mode);
 	if (r != 0) {
 		status = r > 0 ? 0 : 2;
