@@ -7,7 +7,8 @@
  * slot in its probe window, else evicts the least recently used flow of that
  * window (counted). Nothing is allocated after eg_flow_table_new.
  *
- * Covered by tests/unit/test-flow.c.
+ * The exact rules: docs/flows-and-tls.md.
+ * Covered by tests/unit/test-flow.c and tests/fuzz/fuzz-flowtls.c.
  */
 #ifndef ECHOGUARD_FLOW_H
 #define ECHOGUARD_FLOW_H
