@@ -98,7 +98,7 @@ struct eg_flow {
 };
 
 struct eg_flow_params {
-	uint32_t capacity;          /* rounded up to a power of two, >= 16 */
+	uint32_t capacity;          /* rounded up to a power of two, >= 16; default 8192 */
 	uint32_t max_probe;         /* 1..64; default 8 */
 	uint64_t idle_timeout_ns;   /* default 300 s */
 	uint64_t closed_timeout_ns; /* after FIN/RST; default 10 s */
