@@ -388,11 +388,29 @@ static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 	if (mode >= 0)
 		x->cfg.policy.mode = (enum eg_policy_mode)mode;
 
-	r = eg_forest_load(x->cfg.model.path, eg_schema_get(x->cfg.model.features),
+	/* With a config, the model must have its schema, as in the daemon;
+	 * with --model alone, the model says which features it needs. */
+	r = eg_forest_load(x->cfg.model.path, x->config_path ?
+			   eg_schema_get(x->cfg.model.features) : NULL,
 			   &x->forest, err, sizeof(err));
 	if (r < 0) {
 		cli_error("replay: %s", err);
 		return -1;
+	}
+	if (!x->config_path) {
+		const struct eg_schema *s;
+
+		s = eg_schema_find(eg_forest_schema_name(x->forest));
+		if (!s || s->version != eg_forest_schema_version(x->forest) ||
+		    s->n != eg_forest_n_features(x->forest)) {
+			cli_error("replay: %s: feature schema \"%s\" v%u is not one "
+				  "this build computes", x->cfg.model.path,
+				  eg_forest_schema_name(x->forest),
+				  eg_forest_schema_version(x->forest));
+			return -1;
+		}
+		x->cfg.model.features = !strcmp(s->name, "seed") ?
+			EG_FEATURES_SEED : EG_FEATURES_FLOW;
 	}
 	r = eg_policy_new(&x->cfg, x->forest, &x->policy, err, sizeof(err));
 	if (r < 0) {
