@@ -649,6 +649,8 @@ static int scan_file(FILE *f, struct scan *sc, struct errs *er)
  * prints, so keep the last message for our own report. */
 static _Thread_local char ini_msg[256];
 
+static int ini_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static int ini_error(const char *fmt, ...)
 {
 	va_list ap;
