@@ -195,10 +195,10 @@ eg_model() {
 	[ -f "$EG_SIM" ] || eg_skip "no simulator ($EG_SIM) to train a model"
 	d=$EG_TMP/model
 	mkdir -p "$d"
-	/usr/bin/python3 "$EG_SIM" pcap --scenario idle --duration 600 --seed 1 -o "$d/sim-idle-1.pcapng" >/dev/null &&
-	/usr/bin/python3 "$EG_SIM" pcap --scenario talk --duration 600 --seed 2 -o "$d/sim-talk-2.pcapng" >/dev/null &&
-	/usr/bin/python3 "$EG_SIM" pcap --scenario muted --duration 600 --seed 3 --inject voice -o "$d/sim-muted-3.pcapng" >/dev/null &&
-	/usr/bin/python3 "$EG_SIM" pcap --scenario muted --duration 600 --seed 4 --inject bulk -o "$d/sim-muted-4.pcapng" >/dev/null ||
+	/usr/bin/python3 "$EG_SIM" pcap --scenario idle --duration 600 --seed 1 -o "$d/sim-idle-1.pcapng" >/dev/null 2>&1 &&
+	/usr/bin/python3 "$EG_SIM" pcap --scenario talk --duration 600 --seed 2 -o "$d/sim-talk-2.pcapng" >/dev/null 2>&1 &&
+	/usr/bin/python3 "$EG_SIM" pcap --scenario muted --duration 600 --seed 3 --inject voice -o "$d/sim-muted-3.pcapng" >/dev/null 2>&1 &&
+	/usr/bin/python3 "$EG_SIM" pcap --scenario muted --duration 600 --seed 4 --inject bulk -o "$d/sim-muted-4.pcapng" >/dev/null 2>&1 ||
 		eg_fail "echosim pcap"
 	local E=$build/src/echoguard
 	$E extract --context idle -o "$d/idle.csv" "$d/sim-idle-1.pcapng" 2>/dev/null &&
