@@ -173,7 +173,7 @@ eg_wait_for() {
 eg_daemon() {
 	local build=$1 conf=$2 log=$3
 	# ip netns exec execs the command: $! is the daemon itself
-	ip netns exec "$EG_GW" "$build/src/echoguardd" --foreground -c "$conf" >"$log" 2>&1 &
+	ip netns exec "$EG_GW" $EG_DAEMON_WRAP "$build/src/echoguardd" --foreground -c "$conf" >"$log" 2>&1 &
 	EG_DAEMON_PID=$!
 	eg_bg $EG_DAEMON_PID
 	eg_wait_for grep -q "started:" "$log" ||
