@@ -238,7 +238,7 @@ static bool packet_has_ports(const struct eg_packet *p)
 }
 
 /*
- * Find or create the flow of p. A flow that matches but is past its
+ * Find or create the flow of p. A flow that matches but is past its idle
  * timeout, or is closed and sees a new SYN (no ACK), starts afresh in the
  * same slot (counted in expired and created; returns 1).
  */
@@ -299,7 +299,10 @@ int eg_flow_lookup(struct eg_flow_table *t, const struct eg_packet *p,
 
 found:
 	t->st.hits++;
-	if (flow_expired(t, f, now_ns) ||
+	/* Past the idle timeout, or a new SYN on a closed flow: a new flow.
+	 * A closed flow past closed_timeout that still holds its slot goes
+	 * on (a FIN retransmitted after 16 s is still that connection's). */
+	if (age_ns(now_ns, f->last_ns) > t->p.idle_timeout_ns ||
 	    (f->closed && p->l4_proto == IPPROTO_TCP &&
 	     (p->tcp_flags & (EG_TCP_SYN | EG_TCP_ACK | EG_TCP_RST)) ==
 		     EG_TCP_SYN)) {
@@ -417,8 +420,13 @@ static enum eg_seg_kind tcp_track(struct eg_flow_dir *d,
 		d->keepalives++;
 		return EG_SEG_KEEPALIVE;
 	}
-	if (space == 0)
+	if (space == 0) {
+		/* A pure ACK's seq is the sender's next sequence number: all
+		 * below it was sent, even if the capture missed it. */
+		if (eg_seq_lt(d->snd_max, seq))
+			d->snd_max = seq;
 		return EG_SEG_NONE;
+	}
 	/* Zero-window probe: 1 byte at snd_max while the peer's last
 	 * advertised window is 0. It does not advance snd_max: the byte is
 	 * sent again once the window opens. */

@@ -252,6 +252,14 @@ static void test_connection(void)
 	CHECK_EQ(ri.features[F_PSH], 1);
 	CHECK_STREQ(ri.flow->sni, "avs-alexa-4-na.amazon.com");
 	CHECK(ri.tls_synced);
+
+	/* t=10.21 the ClientHello again: retransmit beats handshake, the
+	 * content type is still known (22) from the tracker's history. */
+	CHECK_EQ(run(e, &out, 10.21, &ri), 0);
+	CHECK_EQ(ri.proto_class, EG_CLASS_RETRANSMIT);
+	CHECK_EQ(ri.features[F_CT], 22);
+	CHECK_EQ(ri.features[F_RETRANS], 1);
+	CHECK_NEAR(ri.features[F_DELTA], 0.01, 1e-6);
 	oseq += (uint32_t)n;
 
 	/* t=10.3 ServerHello in: handshake, inbound. */
@@ -293,10 +301,10 @@ static void test_connection(void)
 	CHECK(ri.ka_candidate);
 	CHECK_EQ(ri.features[F_RETRANS], 0);
 	/* 1 s window at 11.0 (buckets of 250 ms: 41..44): the packets up to
-	 * 10.24 (bucket 40) are outside, this one in; 5 s: all five. */
+	 * 10.24 (bucket 40) are outside, this one in; 5 s: all six. */
 	CHECK_EQ(ri.features[F_OP1], 1);
 	CHECK_EQ(ri.features[F_OB1], 140);
-	CHECK_EQ(ri.features[F_OP5], 5);
+	CHECK_EQ(ri.features[F_OP5], 6);
 	oseq += (uint32_t)n;
 
 	/* t=11.5 second app data: 0.5 s since the last, both scopes. */

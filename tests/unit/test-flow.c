@@ -235,6 +235,27 @@ static void test_eviction(void)
 	CHECK_EQ(st.created, 16 + 1 + 1 + 1000);
 	CHECK_EQ(st.evicted_lru, 2 + 1000);
 	CHECK_EQ(st.expired, 0);
+	/* A closed flow's slot is taken by a new flow once closed_timeout
+	 * passed (expired, not evicted); an idle one after idle_timeout. */
+	p = mk(ECHO + 999, SRV, 30999, 443, EG_TCP_RST, 0, 0);
+	CHECK_EQ(eg_flow_lookup(t, &p, 1300 * S, &keep, &d), 0);
+	CHECK(keep->closed);
+	p = mk(ECHO, SRV, 20001, 443, EG_TCP_ACK, 0, 0);
+	CHECK_EQ(eg_flow_lookup(t, &p, 1305 * S, &f, &d), 1);
+	eg_flow_stats_get(t, &st);
+	CHECK_EQ(st.evicted_lru, 1003);  /* 5 s: still closed_timeout */
+	p = mk(ECHO, SRV, 20002, 443, EG_TCP_ACK, 0, 0);
+	CHECK_EQ(eg_flow_lookup(t, &p, 1311 * S, &f, &d), 1);
+	CHECK(f == keep);
+	eg_flow_stats_get(t, &st);
+	CHECK_EQ(st.evicted_lru, 1003);
+	CHECK_EQ(st.expired, 1);
+	CHECK_EQ(st.active, 16);
+	p = mk(ECHO, SRV, 20003, 443, EG_TCP_ACK, 0, 0);
+	CHECK_EQ(eg_flow_lookup(t, &p, 1700 * S, &f, &d), 1);
+	eg_flow_stats_get(t, &st);
+	CHECK_EQ(st.evicted_lru, 1003);
+	CHECK_EQ(st.expired, 2);
 	eg_flow_table_free(t);
 
 	/* Short probe windows: some windows fill before the table does;
@@ -297,8 +318,15 @@ static void test_expiry(void)
 	p = mk(SRV, ECHO, 443, 40100, EG_TCP_ACK | EG_TCP_FIN, 0, 0);
 	CHECK_EQ(eg_flow_lookup(t, &p, 3001 * S, &g, &d), 0);
 	CHECK(f->closed);
-	CHECK_EQ(eg_flow_expire(t, 3005 * S, 16), 0);
-	CHECK_EQ(eg_flow_expire(t, 3012 * S, 16), 1);
+	/* A FIN retransmitted 16 s later still belongs to it while the slot
+	 * was not reused ... */
+	p = mk(ECHO, SRV, 40100, 443, EG_TCP_ACK | EG_TCP_FIN, 0, 0);
+	CHECK_EQ(eg_flow_lookup(t, &p, 3017 * S, &g, &d), 0);
+	CHECK(g == f);
+	CHECK_EQ(d, EG_DIR_FWD);
+	CHECK_EQ(eg_flow_expire(t, 3026 * S, 16), 0);
+	/* ... but housekeeping frees it after closed_timeout. */
+	CHECK_EQ(eg_flow_expire(t, 3028 * S, 16), 1);
 
 	/* RST closes; a new SYN on a closed flow starts a new one. */
 	p = mk(ECHO, SRV, 40200, 443, EG_TCP_ACK, 0, 0);
