@@ -304,6 +304,16 @@ static bool ka_worth_feeding(const struct eg_flow_dir *d, uint32_t size,
 	return !d->last_app_ns || ts_ns - d->last_app_ns >= KA_QUIET_NS;
 }
 
+/*
+ * Wireshark dissects any payload on its HTTP ports as HTTP (a request
+ * body continuing past its first segment shows as HTTP "Continuation"), so
+ * highest_layer follows it there: the common ones of its default range.
+ */
+static bool http_port(uint16_t port)
+{
+	return port == 80 || port == 8080 || port == 3128 || port == 8088;
+}
+
 /* Store the ClientHello's server name on the flow (first one wins). */
 static void take_sni(struct eg_flow *f, const struct eg_packet *pkt,
 		     const struct eg_tls_seg *ts)
@@ -425,7 +435,8 @@ static void process_tcp(struct eg_engine *e, struct eg_pkt_info *ri,
 		ri->content_type = ts.content_type;
 		ri->n_records = ts.n_headers;
 		take_sni(ri->flow, pkt, &ts);
-	} else if (eg_http_detect(pkt->payload, pkt->payload_caplen)) {
+	} else if (eg_http_detect(pkt->payload, pkt->payload_caplen) ||
+		   http_port(pkt->sport) || http_port(pkt->dport)) {
 		ri->layer = EG_LAYER_HTTP;
 	} else {
 		ri->layer = EG_LAYER_DATA;

@@ -256,10 +256,11 @@ static void walk(struct eg_tls_dir *d, uint32_t seq, const uint8_t *p,
 	d->hdr_have = 0;
 	set_state(d, EG_TLS_S_SYNCED);
 	while (off < len) {
-		const uint8_t *h = p + off;
+		const uint8_t *h;
 		int64_t found;
 
 		if (caplen >= HDR && off <= caplen - HDR) {
+			h = p + off;
 			if (prefix_ok(h, HDR)) {
 				uint32_t end = off + HDR + rec_len(h);
 
@@ -288,7 +289,8 @@ static void walk(struct eg_tls_dir *d, uint32_t seq, const uint8_t *p,
 			off = (uint32_t)found;
 			continue;
 		}
-		if (caplen == len && prefix_ok(h, len - off)) {
+		h = caplen == len ? p + off : NULL;  /* then off < caplen */
+		if (h && prefix_ok(h, len - off)) {
 			/* A header split by the end of the segment. */
 			memcpy(d->hdr_buf, h, len - off);
 			d->hdr_have = (uint8_t)(len - off);
@@ -320,7 +322,8 @@ static void complete(struct eg_tls_dir *d, uint32_t seq, const uint8_t *p,
 
 	memcpy(h, d->hdr_buf, hs);
 	if (caplen < need) {
-		memcpy(h + hs, p, caplen);
+		if (caplen)
+			memcpy(h + hs, p, caplen);
 		if (caplen == len && prefix_ok(h, hs + caplen)) {
 			memcpy(d->hdr_buf, h, hs + caplen);
 			d->hdr_have = (uint8_t)(hs + caplen);
@@ -396,12 +399,14 @@ static void fill_gap(struct eg_tls_dir *d, uint32_t seq, const uint8_t *p,
 	uint32_t off = d->gap_hdr - seq, stop = d->gap_end - seq;
 
 	while (off < len && off < stop) {
-		const uint8_t *h = p + off;
+		const uint8_t *h;
 
-		if (caplen < HDR || off > caplen - HDR || !prefix_ok(h, HDR)) {
+		if (caplen < HDR || off > caplen - HDR ||
+		    !prefix_ok(p + off, HDR)) {
 			d->gap_open = false;
 			return;
 		}
+		h = p + off;
 		hist_push(d, seq + off, seq + off + HDR + rec_len(h), h[0]);
 		if (ret->n_headers < UINT8_MAX)
 			ret->n_headers++;

@@ -57,7 +57,7 @@ static const char *const field_names[F_COUNT] = {
 
 #define MAX_CATS 16
 struct tally {
-	uint64_t compared, agree;
+	uint64_t compared, agree, undecided;
 	unsigned n_cats;
 	const char *cat[MAX_CATS];
 	uint64_t cat_n[MAX_CATS];
@@ -92,15 +92,18 @@ static size_t prev_slot(struct prev *pv, const void *key)
 /* Parse one data line of the reference; -EBADMSG if malformed. */
 static int parse_row(char *line, struct ref_row *r)
 {
-	char layer[8];
+	char ctype[8], layer[8];
 	int n;
 
-	n = sscanf(line, "%u\t%7s\t%u\t%d\t%7s\t%d\t%7s\t%7s", &r->frame,
-		   r->l4, &r->paylen, &r->ctype, layer, &r->retrans, r->ws,
+	n = sscanf(line, "%u\t%7s\t%u\t%7s\t%7s\t%d\t%7s\t%7s", &r->frame,
+		   r->l4, &r->paylen, ctype, layer, &r->retrans, r->ws,
 		   r->src);
 	if (n != 8)
 		return -EBADMSG;
-	r->layer = layer[0] == '-' ? -1 : atoi(layer);
+	/* '?': the reference does not decide (bytes Wireshark could not
+	 * place); such a field is not compared. */
+	r->ctype = ctype[0] == '?' ? -1 : atoi(ctype);
+	r->layer = layer[0] == '?' || layer[0] == '-' ? -1 : atoi(layer);
 	return 0;
 }
 
@@ -362,8 +365,10 @@ int main(int argc, char **argv)
 		for (k = 0; k < F_COUNT; k++) {
 			const char *cat;
 
-			if (theirs[k] < 0)
-				continue; /* not defined for this frame */
+			if (theirs[k] < 0) {
+				tally[k].undecided++;
+				continue; /* the reference does not decide */
+			}
 			tally[k].compared++;
 			if (ours[k] == theirs[k]) {
 				tally[k].agree++;
@@ -389,16 +394,17 @@ int main(int argc, char **argv)
 
 	status = 0;
 	printf("%s: %llu frames\n", name, (unsigned long long)frames);
-	printf("%-15s %9s %9s %9s %8s\n", "field", "compared", "agree",
-	       "disagree", "agree%");
+	printf("%-15s %9s %9s %9s %8s %9s\n", "field", "compared", "agree",
+	       "disagree", "agree%", "undecided");
 	for (k = 0; k < F_COUNT; k++) {
 		struct tally *t = &tally[k];
 		double pct = t->compared ? 100.0 * t->agree / t->compared : 0;
 
-		printf("%-15s %9llu %9llu %9llu %7.2f%%%s\n", field_names[k],
-		       (unsigned long long)t->compared,
+		printf("%-15s %9llu %9llu %9llu %7.2f%% %9llu%s\n",
+		       field_names[k], (unsigned long long)t->compared,
 		       (unsigned long long)t->agree,
 		       (unsigned long long)(t->compared - t->agree), pct,
+		       (unsigned long long)t->undecided,
 		       pct + 1e-9 < min_pct ? "  BELOW THRESHOLD" : "");
 		for (i = 0; i < t->n_cats; i++)
 			printf("    %5llu  %s\n",

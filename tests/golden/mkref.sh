@@ -33,11 +33,11 @@ esac
 
 FIELDS_A="frame.number frame.protocols ip.src ipv6.src tcp.stream tcp.srcport
 tcp.seq tcp.len tcp.nxtseq tcp.reassembled_in tls.record.content_type
-tls.record.length tcp.analysis.retransmission tcp.analysis.fast_retransmission
+tls.record.length tls.record.version tcp.analysis.retransmission tcp.analysis.fast_retransmission
 tcp.analysis.spurious_retransmission tcp.analysis.out_of_order
 tcp.analysis.keep_alive tcp.analysis.zero_window_probe
 tcp.analysis.lost_segment tcp.payload udp.length tcp.segment"
-FIELDS_B="frame.number tcp.seq tls.record.content_type tls.record.length"
+FIELDS_B="frame.number tcp.seq tls.record.content_type tls.record.length tls.record.version"
 
 command -v tshark >/dev/null || { echo "mkref.sh: tshark not found" >&2; exit 1; }
 [ -d "$pcaps" ] || { echo "mkref.sh: $pcaps: no such directory" >&2; exit 1; }
