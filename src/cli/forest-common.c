@@ -11,9 +11,6 @@
 #include "echoguard/train.h"
 #include "forest-common.h"
 
-/* The schemas live in the engine's features.c; weak so the trainer also
- * builds and runs (on "custom" columns) without it. */
-#pragma weak eg_schema_find
 
 double fc_now(void)
 {
@@ -104,13 +101,6 @@ int fc_pick_schema(const char *want, char *const *hdr, unsigned n,
 	*ret = NULL;
 	if (!strcmp(want, "custom"))
 		return 0;
-	if (!eg_schema_find) {
-		if (!strcmp(want, "auto"))
-			return 0;
-		cli_error("feature schema \"%s\": this build has no feature "
-			  "schemas (features.c missing)", want);
-		return -ENOENT;
-	}
 	if (strcmp(want, "auto")) {
 		s = eg_schema_find(want);
 		if (!s) {
