@@ -51,6 +51,7 @@ struct rrow {
 /* A microphone timeline: state from ts_ns on (sorted). */
 struct mic_change {
 	uint64_t ts_ns;
+	uint32_t pos;                    /* line order: the later line wins */
 	int state;
 };
 
@@ -142,7 +143,9 @@ static int cmp_mic(const void *a, const void *b)
 {
 	const struct mic_change *x = a, *y = b;
 
-	return x->ts_ns < y->ts_ns ? -1 : x->ts_ns > y->ts_ns;
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 /* --mic FILE: "0"/"1" alone, or a timeline of "EPOCH_SECONDS[ ,]STATE". */
@@ -191,6 +194,7 @@ static int load_mic(struct replay *x, const char *path)
 			x->mic = m;
 		}
 		x->mic[x->n_mic].ts_ns = (uint64_t)llround(t * 1e9);
+		x->mic[x->n_mic].pos = (uint32_t)x->n_mic;
 		x->mic[x->n_mic].state = (int)s;
 		x->n_mic++;
 		continue;
@@ -205,7 +209,8 @@ bad:
 		cli_error("replay: --mic %s: empty", path);
 		return -1;
 	}
-	qsort(x->mic, x->n_mic, sizeof(*x->mic), cmp_mic);
+	if (x->n_mic)
+		qsort(x->mic, x->n_mic, sizeof(*x->mic), cmp_mic);
 	return 0;
 }
 
@@ -710,9 +715,13 @@ static void do_capture(struct replay *x, const char *path)
 		const struct rrow *row = &x->rows[i];
 		int label = x->labels ? x->lrows[i].label : -1;
 
+		/* Under monitor, count what enforce would have dropped. */
+		int v = row->reason == EG_REASON_MONITOR ? EG_VERDICT_DROP :
+			row->verdict;
+
 		if (label >= 0 && label < EG_CLASS_COUNT && row->outbound) {
-			x->la.pkts[label][row->verdict]++;
-			x->la.payload[label][row->verdict] += row->payload;
+			x->la.pkts[label][v]++;
+			x->la.payload[label][v] += row->payload;
 		}
 		if (!x->summary_only)
 			print_row(x, base, row, x->n ? x->rows[0].ts_ns : 0,
@@ -821,8 +830,10 @@ static void summary_text(const struct replay *x)
 	printf(", none %llu\n", (unsigned long long)s->unclassified);
 	if (!x->labels)
 		return;
-	printf("by label (the device's packets): label  accepted  dropped  "
-	       "payload-bytes-accepted  payload-bytes-dropped\n");
+	printf("by label (the device's packets%s): label  accepted  dropped  "
+	       "payload-bytes-accepted  payload-bytes-dropped\n",
+	       x->cfg.policy.mode == EG_MODE_MONITOR ?
+	       "; monitor: dropped = enforce would drop" : "");
 	for (i = 0; i < EG_CLASS_COUNT; i++)
 		printf("  %-14s %9llu %8llu %12llu %12llu\n", eg_class_name(i),
 		       (unsigned long long)x->la.pkts[i][0],

@@ -331,6 +331,25 @@ int main(void)
 	CHECK_EQ(json_num(summary_of(s), "dropped"), 0);
 	CHECK_EQ(json_num(summary_of(s), "monitor"), drops);
 	free(s);
+	/* With labels, monitor reports enforce's rates. */
+	{
+		char *en, *mo;
+
+		snprintf(args, sizeof(args), "--model %s --device " DEVICE
+			 " --context muted --json --summary '%s'", model, capture);
+		CHECK_EQ(run(args), 0);
+		en = slurp(out);
+		snprintf(args, sizeof(args), "--model %s --device " DEVICE
+			 " --context muted --mode monitor --json --summary '%s'",
+			 model, capture);
+		CHECK_EQ(run(args), 0);
+		mo = slurp(out);
+		CHECK(en && mo && strstr(en, "\"miss\":") && strstr(mo, "\"miss\":"));
+		if (en && mo && strstr(en, "\"miss\":") && strstr(mo, "\"miss\":"))
+			CHECK_STREQ(strstr(en, "\"labels\":"), strstr(mo, "\"labels\":"));
+		free(en);
+		free(mo);
+	}
 
 	/* Labels: muted context -> nothing expected, all misses+drops are
 	 * unjustified app data; active -> nothing unjustified. */
