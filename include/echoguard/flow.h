@@ -7,7 +7,8 @@
  * slot in its probe window, else evicts the least recently used flow of that
  * window (counted). Nothing is allocated after eg_flow_table_new.
  *
- * Covered by tests/unit/test-flow.c.
+ * The exact rules: docs/flows-and-tls.md.
+ * Covered by tests/unit/test-flow.c and tests/fuzz/fuzz-flowtls.c.
  */
 #ifndef ECHOGUARD_FLOW_H
 #define ECHOGUARD_FLOW_H
@@ -126,8 +127,12 @@ struct eg_flow_table *eg_flow_table_free(struct eg_flow_table *t);
 /*
  * Find or create the flow of a parsed TCP/UDP packet. Returns 0 for an
  * existing flow, 1 for a new one (zeroed, key and timestamps set), -EINVAL
- * when the packet has no ports (not TCP/UDP or a non-first fragment).
- * *ret_dir is the packet's direction. Never fails for lack of room.
+ * when the packet has no ports (parse error, not TCP/UDP or a non-first
+ * fragment; *ret untouched). *ret_dir is the packet's direction. Never
+ * fails for lack of room: a full probe window loses its least recently
+ * used flow (evicted_lru). A matching flow idle past idle_timeout, or a
+ * closed one that sees a SYN without ACK, starts afresh (returns 1). FIN
+ * (sets dir fin_seen; both ways closes) and RST (closes) are noted here.
  */
 int eg_flow_lookup(struct eg_flow_table *t, const struct eg_packet *p,
 		   uint64_t now_ns, struct eg_flow **ret, enum eg_dir *ret_dir);
@@ -139,6 +144,14 @@ int eg_flow_lookup(struct eg_flow_table *t, const struct eg_packet *p,
  * payload lies entirely at or below the highest sequence already sent in
  * this direction (serial-number arithmetic, RFC 1982). Keep-alives and
  * zero-window probes are reported as such, not as retransmissions.
+ * In order (docs/flows-and-tls.md): RST -> NONE (seq state untouched);
+ * first segment of the direction initialises snd_max; 0/1 byte at
+ * snd_max - 1 without SYN/FIN -> KEEPALIVE; 1 byte at snd_max while the
+ * peer's last window is 0 -> ZWP (snd_max kept); SYN and FIN count one
+ * sequence number each, so end = seq + len (+1 SYN, +1 FIN) <= snd_max ->
+ * RETRANS (a repeated SYN or FIN too); otherwise snd_max = end and NEW
+ * (NONE without payload). A pure ACK beyond snd_max moves it to its seq.
+ * UDP: counters only, NEW with payload. Does not set last_app_ns.
  */
 enum eg_seg_kind eg_flow_update(struct eg_flow_dir *d,
 				const struct eg_flow_dir *peer,
@@ -154,18 +167,34 @@ void eg_rate_sum(const struct eg_rate *r, uint64_t now_ns, unsigned buckets,
  * same-size segments on this direction (period >= 5 s, each gap within
  * 5 % or 500 ms of the period, at least two matching gaps, so the third
  * member of a series is the first one reported).
+ * Exactly: a segment less than 5 s after the last member of its size, or
+ * after the last segment of its size (member or not), is ignored (the
+ * series is untouched; a dense stream never forms one). Otherwise it is a
+ * member: with no period yet, its gap becomes the period (hits 1); a gap
+ * within max(5 %, 500 ms) of the period is a hit (hits + 1, the period
+ * moves toward the gap by 1/min(hits, 8)); in an established series
+ * (hits >= 2) a segment more than that tolerance early is ignored (an app
+ * record of the same size); any other gap restarts the series with that
+ * gap as period (hits 1). True when hits >= 2. Up to
+ * EG_KA_CANDIDATES sizes are tracked; a new size takes a free slot, else
+ * the slot with the fewest hits (a series more than two periods overdue
+ * counts as 0), least recently used among equals. size 0 -> false.
  */
 bool eg_ka_feed(struct eg_flow_dir *d, uint32_t size, uint64_t now_ns);
 
-/* Remember a dropped range; answer whether [start,end) overlaps one. */
+/*
+ * Remember a dropped range (a ring of EG_DROP_RANGES; a range touching the
+ * newest one extends it); answer whether [start,end) shares a byte with
+ * one. Wrap-safe for ranges shorter than 2^30; empty ranges never overlap.
+ */
 void eg_flow_drop_remember(struct eg_flow *f, uint32_t start, uint32_t end);
 bool eg_flow_drop_overlaps(const struct eg_flow *f, uint32_t start,
 			   uint32_t end);
 
 /*
- * Mark flows idle past the timeouts as free. Visits at most `budget` slots
- * from where the last call stopped, so housekeeping is bounded. Returns the
- * number expired.
+ * Mark flows idle past the timeouts (idle_timeout, or closed_timeout once
+ * closed) as free. Visits at most `budget` slots from where the last call
+ * stopped, so housekeeping is bounded. Returns the number expired.
  */
 unsigned eg_flow_expire(struct eg_flow_table *t, uint64_t now_ns,
 			unsigned budget);

@@ -91,11 +91,13 @@ void eg_label_params_default(struct eg_label_params *p);
  * and chain members whose gap to the previous chain member is P within
  * max(2 % of P, 0.25 s) (or 2P within twice that: one lost member), with
  * at most 2 other members of the group between two chain members (a burst
- * of same-size records is not a series). Chains
- * of at least ka_min_members are series: all their members, the first two
- * included, become syn. Pass two: every other row takes its rule class, app
- * data (EG_CLASS_EXPECTED) its context class. Returns the number of syn
- * rows, or -ENOMEM / -EINVAL.
+ * of same-size records is not a series). Chains of at least ka_min_members
+ * of which at least a third are quiet (no other app data of the flow
+ * within 0.5 s: requests repeated at a steady pace also give periodic
+ * same-size records, but inside bursts) are series: all their members, the
+ * first two included, become syn. Pass two: every other row takes its
+ * rule class, app data (EG_CLASS_EXPECTED) its context class. Returns the
+ * number of syn rows, or -ENOMEM / -EINVAL.
  */
 int eg_label_apply(const struct eg_label_params *p, struct eg_label_row *rows,
 		   size_t n);

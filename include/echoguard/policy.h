@@ -20,10 +20,12 @@
  *   9. top class not in drop_classes        -> accept             CLASS_ACCEPT
  *  10. its probability < min_confidence     -> accept             LOW_CONFIDENCE
  *  11. otherwise                            -> drop               CLASS_DROP
- * In monitor mode a drop becomes accept with reason MONITOR (would_reason
- * keeps the rule that matched) and no flow state changes. An enforced drop
- * of TCP payload is remembered on the flow (eg_flow_drop_remember), so the
- * retransmission is dropped whatever the forest says of it.
+ * A drop of TCP payload is remembered on the flow (eg_flow_drop_remember),
+ * so the retransmission is dropped whatever the forest says of it. In
+ * monitor mode every decision, and the flow state it leaves, is the one
+ * enforce would make, but a drop becomes accept with reason MONITOR
+ * (would_reason keeps the rule that matched) and never sets the mark: the
+ * MONITOR count is what enforcing would have dropped.
  *
  * The policy is immutable after eg_policy_new and shared read-only by all
  * threads; counters live in a struct eg_policy_stats per thread. Deciding
@@ -82,11 +84,16 @@ struct eg_policy_stats {
  * classified decision is FALLBACK). The forest's class names are mapped to
  * enum eg_class once here; a name that is not a known class never drops.
  * Returns 0, -ENOMEM, or -EINVAL with err naming the problem (a drop class
- * the model does not have is NOT an error). c and f are not referenced
- * after the call... except f, whose class count the policy remembers.
+ * the model does not have is NOT an error). Neither c nor f is referenced
+ * after the call.
  */
 int eg_policy_new(const struct eg_config *c, const struct eg_forest *f,
 		  struct eg_policy **ret, char *err, size_t errlen);
+/* The same from the model's class names (forest index i is class_names[i];
+ * tests and tools without a loaded forest). */
+int eg_policy_new_names(const struct eg_config *c,
+			const char *const *class_names, unsigned n_classes,
+			struct eg_policy **ret, char *err, size_t errlen);
 struct eg_policy *eg_policy_free(struct eg_policy *p);
 
 /*

@@ -19,14 +19,16 @@
 
 #include "cli.h"
 #include "echoguard/capture.h"
+#include "echoguard/device.h"
 #include "echoguard/features.h"
 #include "echoguard/label.h"
 #include "echoguard/packet.h"
 
 #define OUT_BUFSZ (1 << 20)
-#define DETECT_SLOTS 16384u
-#define DETECT_ADDRS 32
 #define TICK_EVERY 4096
+/* Flows per capture: ample for a home device's capture and cheap to zero
+ * (the daemon's default of 65536 costs 80 MB of memset per capture). */
+#define EXTRACT_FLOWS 4096
 
 /* The output's stdio buffer (static: stdout may outlive cmd_extract). */
 static char outbuf[OUT_BUFSZ];
@@ -55,7 +57,7 @@ struct extract {
 	size_t n, cap;
 	char **files;
 	size_t n_files, cap_files;
-	uint64_t packets, written, parse_errors;
+	uint64_t packets, written, parse_errors, evicted;
 	uint64_t counts[EG_CLASS_COUNT];
 	unsigned errors;
 	uint8_t last_dev[16];
@@ -119,119 +121,6 @@ static int grow_rows(struct extract *x)
 	x->lrows = nl;
 	x->cap = ncap;
 	return 0;
-}
-
-/* RFC 1918, link-local, ULA: addresses a home device has. */
-static bool is_local(int version, const uint8_t *a)
-{
-	if (version == 4)
-		return a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-		       (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254);
-	if (version == 6)
-		return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
-	return false;
-}
-
-static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
-{
-	while (n--)
-		h = (h ^ *p++) * 0x100000001b3ull;
-	return h;
-}
-
-/* Direction-free hash of a TCP 5-tuple (never 0). */
-static uint64_t tuple_hash(const struct eg_packet *p)
-{
-	uint64_t h1 = 0xcbf29ce484222325ull, h2 = h1;
-
-	h1 = hash_bytes(h1, p->src, 16);
-	h1 = hash_bytes(h1, (const uint8_t *)&p->sport, 2);
-	h2 = hash_bytes(h2, p->dst, 16);
-	h2 = hash_bytes(h2, (const uint8_t *)&p->dport, 2);
-	return (h1 ^ h2) | 1;
-}
-
-struct detect_addr {
-	uint8_t a[16];
-	uint8_t version;
-	unsigned flows;
-};
-
-static void detect_count(struct detect_addr *addrs, unsigned *n_addrs,
-			 int version, const uint8_t *a)
-{
-	unsigned i;
-
-	if (!is_local(version, a))
-		return;
-	for (i = 0; i < *n_addrs; i++)
-		if (addrs[i].version == version && !memcmp(addrs[i].a, a, 16)) {
-			addrs[i].flows++;
-			return;
-		}
-	if (*n_addrs == DETECT_ADDRS)
-		return;
-	memcpy(addrs[*n_addrs].a, a, 16);
-	addrs[*n_addrs].version = (uint8_t)version;
-	addrs[*n_addrs].flows = 1;
-	(*n_addrs)++;
-}
-
-/*
- * Pre-pass without --device: the local address with the most TCP flows
- * carrying a plausible TLS record header. Returns the number of TLS flows
- * of the winner (0: none found, every packet is then outbound).
- */
-static unsigned detect_device(struct extract *x, const char *path)
-{
-	struct detect_addr addrs[DETECT_ADDRS];
-	unsigned n_addrs = 0, i, best = 0;
-	uint64_t *set;
-	struct eg_capture *cap;
-	struct eg_frame fr;
-	char err[512];
-
-	x->ep.n_devices = 0;
-	if (eg_capture_open(path, &cap, err, sizeof(err)) < 0)
-		return 0;
-	set = calloc(DETECT_SLOTS, sizeof(*set));
-	if (!set) {
-		eg_capture_free(cap);
-		return 0;
-	}
-	while (eg_capture_next(cap, &fr, err, sizeof(err)) == 1) {
-		struct eg_packet p;
-		uint64_t h;
-		unsigned s, probe;
-
-		if (eg_packet_parse_frame(fr.linktype, fr.data, fr.caplen, fr.len,
-					  &p) < 0 || !eg_packet_is_tcp(&p) ||
-		    p.payload_caplen < 5 ||
-		    !eg_tls_header_plausible(p.payload, p.payload_caplen))
-			continue;
-		h = tuple_hash(&p);
-		for (probe = 0; probe < 64; probe++) {
-			s = (unsigned)(h + probe) & (DETECT_SLOTS - 1);
-			if (set[s] == h)
-				break;
-			if (set[s] == 0) {
-				set[s] = h;
-				detect_count(addrs, &n_addrs, p.ip_version, p.src);
-				detect_count(addrs, &n_addrs, p.ip_version, p.dst);
-				break;
-			}
-		}
-	}
-	free(set);
-	eg_capture_free(cap);
-	for (i = 0; i < n_addrs; i++)
-		if (addrs[i].flows > best) {
-			best = addrs[i].flows;
-			memcpy(x->ep.devices[0], addrs[i].a, 16);
-			x->ep.device_version[0] = addrs[i].version;
-			x->ep.n_devices = 1;
-		}
-	return best;
 }
 
 static void say_device(struct extract *x, const char *path, unsigned flows)
@@ -454,9 +343,15 @@ static void do_capture(struct extract *x, const char *path)
 
 	base = base ? base + 1 : path;
 	if (!x->device_given) {
-		unsigned flows = detect_device(x, path);
+		char err[512];
+		int version = 0;
 
-		say_device(x, path, flows);
+		r = eg_device_guess(path, x->ep.devices[0], &version, err,
+				    sizeof(err));
+		x->ep.device_version[0] = (uint8_t)version;
+		x->ep.n_devices = r > 0 ? 1 : 0;
+		if (r >= 0)
+			say_device(x, path, (unsigned)r);
 	}
 	r = eg_engine_new(&x->ep, &e);
 	if (r < 0) {
@@ -470,8 +365,12 @@ static void do_capture(struct extract *x, const char *path)
 	eg_label_params_default(&lp);
 	lp.ctx = x->inter ? EG_CTX_WINDOWS : x->ctx;
 	lp.margin = x->margin;
-	if (x->inter)
+	if (x->inter) {
 		lp.n_windows = eg_interactions_find(x->inter, base, &lp.windows);
+		if (lp.n_windows == 0)
+			cli_error("%s: no interaction window for \"%s\": all its "
+				  "app data is justified", path, base);
+	}
 	r = eg_label_apply(&lp, x->lrows, x->n);
 	if (r < 0) {
 		cli_error("%s: labelling: %s", path, strerror(-r));
@@ -480,6 +379,12 @@ static void do_capture(struct extract *x, const char *path)
 		write_rows(x, base, eg_engine_schema(e)->n);
 	}
 	x->errors += bad;
+	{
+		struct eg_flow_stats st;
+
+		eg_flow_stats_get(eg_engine_flows(e), &st);
+		x->evicted += st.evicted_lru;
+	}
 	eg_engine_free(e);
 }
 
@@ -600,6 +505,9 @@ static void summary(struct extract *x, double secs)
 	if (x->parse_errors)
 		fprintf(stderr, ", %llu malformed (not_relevant)",
 			(unsigned long long)x->parse_errors);
+	if (x->evicted)
+		fprintf(stderr, ", %llu live flows evicted (table of %u)",
+			(unsigned long long)x->evicted, EXTRACT_FLOWS);
 	if (x->errors)
 		fprintf(stderr, ", %u input%s with errors", x->errors,
 			x->errors == 1 ? "" : "s");
@@ -629,6 +537,7 @@ int cmd_extract(int argc, char **argv)
 
 	memset(&x, 0, sizeof(x));
 	eg_engine_params_default(&x.ep);
+	x.ep.flow.capacity = EXTRACT_FLOWS;
 	x.ctx = EG_CTX_IDLE;
 	x.margin = 2.0;
 	x.date_sec = -1;

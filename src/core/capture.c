@@ -22,7 +22,7 @@
 #include "echoguard/capture.h"
 #include "echoguard/packet.h"
 
-#define WALK_MAX_DEPTH 32
+#define WALK_MAX_DEPTH 64 /* deeper trees are refused with -ELOOP */
 
 struct eg_capture {
 	pcap_t *pcap;
@@ -217,10 +217,28 @@ static int skip_dots(const struct dirent *d)
 	return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
 }
 
-static int walk(const char *path, int depth,
+/* The directories above the one being walked: a symlink back to one of
+ * them is skipped instead of walked forever. */
+struct ancestor {
+	dev_t dev;
+	ino_t ino;
+	const struct ancestor *up;
+};
+
+static bool is_ancestor(const struct ancestor *a, const struct stat *st)
+{
+	for (; a; a = a->up)
+		if (a->dev == st->st_dev && a->ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static int walk(const char *path, const struct ancestor *up, int depth,
 		int (*fn)(const char *file, void *userdata), void *userdata)
 {
 	struct dirent **list = NULL;
+	size_t plen = strlen(path);
+	const char *sep = plen && path[plen - 1] == '/' ? "" : "/";
 	int n, i, r = 0;
 
 	if (depth > WALK_MAX_DEPTH)
@@ -229,7 +247,7 @@ static int walk(const char *path, int depth,
 	if (n < 0)
 		return -errno;
 	for (i = 0; i < n && r >= 0; i++) {
-		size_t len = strlen(path) + strlen(list[i]->d_name) + 2;
+		size_t len = plen + strlen(list[i]->d_name) + 2;
 		char *child = malloc(len);
 		struct stat st;
 
@@ -237,17 +255,19 @@ static int walk(const char *path, int depth,
 			r = -ENOMEM;
 			break;
 		}
-		snprintf(child, len, "%s%s%s", path,
-			 path[strlen(path) - 1] == '/' ? "" : "/",
-			 list[i]->d_name);
-		if (stat(child, &st) < 0)
+		snprintf(child, len, "%s%s%s", path, sep, list[i]->d_name);
+		if (stat(child, &st) < 0) {
 			; /* a dangling link: not a capture */
-		else if (S_ISDIR(st.st_mode))
-			r = walk(child, depth + 1, fn, userdata);
-		else if (S_ISREG(st.st_mode) &&
-			 (has_capture_ext(list[i]->d_name) ||
-			  has_capture_magic(child)))
+		} else if (S_ISDIR(st.st_mode)) {
+			struct ancestor me = { st.st_dev, st.st_ino, up };
+
+			if (!is_ancestor(up, &st))
+				r = walk(child, &me, depth + 1, fn, userdata);
+		} else if (S_ISREG(st.st_mode) &&
+			   (has_capture_ext(list[i]->d_name) ||
+			    has_capture_magic(child))) {
 			r = fn(child, userdata);
+		}
 		free(child);
 	}
 	for (i = 0; i < n; i++)
@@ -260,14 +280,17 @@ int eg_capture_walk(const char *path,
 		    int (*fn)(const char *file, void *userdata),
 		    void *userdata)
 {
+	struct ancestor top = { 0 };
 	struct stat st;
+	int r;
 
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode)) {
-		int r = fn(path, userdata);
-
+		r = fn(path, userdata);
 		return r < 0 ? r : 0;
 	}
-	return walk(path, 0, fn, userdata);
+	top.dev = st.st_dev;
+	top.ino = st.st_ino;
+	return walk(path, &top, 0, fn, userdata);
 }

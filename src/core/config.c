@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config-values.h"
 #include "echoguard/config.h"
 
 #define MAX_ENTRIES 512        /* keys in one file */
@@ -237,222 +238,6 @@ static const char *closest(const char *s, const char *const *names, size_t n,
 	return best_d <= limit ? best : NULL;
 }
 
-static int parse_uint(const char *s, double min, double max, uint64_t *ret)
-{
-	unsigned long long v;
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end)
-		return -EINVAL;
-	if ((double)v < min || (double)v > max)
-		return -ERANGE;
-	*ret = v;
-	return 0;
-}
-
-static int parse_double(const char *s, double min, double max, double *ret)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v))
-		return -EINVAL;
-	if (v < min || v > max)
-		return -ERANGE;
-	*ret = v;
-	return 0;
-}
-
-static int parse_bool(const char *s, bool *ret)
-{
-	static const char *const yes[] = { "1", "true", "yes", "on" };
-	static const char *const no[] = { "0", "false", "no", "off" };
-	size_t i;
-
-	for (i = 0; i < 4; i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*ret = true;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*ret = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int parse_enum(const char *s, const char *const *names)
-{
-	int i;
-
-	for (i = 0; names[i]; i++)
-		if (!strcasecmp(s, names[i]))
-			return i;
-	return -EINVAL;
-}
-
-static void join_names(const char *const *names, char *buf, size_t len)
-{
-	size_t used = 0;
-	int i;
-
-	buf[0] = 0;
-	for (i = 0; names[i] && used < len; i++)
-		used += snprintf(buf + used, len - used, "%s%s", i ? "|" : "",
-				 names[i]);
-}
-
-/*
- * Split a list value at commas and white space into items, calling fn for
- * each. Empty items are skipped. Stops at the first fn error and returns it.
- */
-static int for_each_item(const char *s, int (*fn)(const char *item, void *ud),
-			 void *ud)
-{
-	char item[256];
-
-	while (*s) {
-		size_t n;
-		int r;
-
-		while (*s == ',' || isspace((unsigned char)*s))
-			s++;
-		n = strcspn(s, ", \t");
-		if (!n)
-			break;
-		if (n >= sizeof(item))
-			return -ENAMETOOLONG;
-		memcpy(item, s, n);
-		item[n] = 0;
-		r = fn(item, ud);
-		if (r < 0)
-			return r;
-		s += n;
-	}
-	return 0;
-}
-
-int eg_config_parse_queues(const char *s, uint16_t *ret, unsigned max,
-			   unsigned *ret_n)
-{
-	uint8_t seen[65536 / 8] = { 0 };
-	unsigned n = 0, q;
-	const char *p = s;
-
-	while (*p) {
-		unsigned long a, b;
-		char *end;
-
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		if (!isdigit((unsigned char)*p))
-			return -EINVAL;
-		a = strtoul(p, &end, 10);
-		b = a;
-		p = end;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '-') {
-			p++;
-			while (isspace((unsigned char)*p))
-				p++;
-			if (!isdigit((unsigned char)*p))
-				return -EINVAL;
-			b = strtoul(p, &end, 10);
-			p = end;
-		}
-		if (a > 65535 || b > 65535 || b < a)
-			return -ERANGE;
-		if (*p && *p != ',' && !isspace((unsigned char)*p))
-			return -EINVAL;
-		for (q = a; q <= b; q++) {
-			if (seen[q / 8] & (1u << (q % 8)))
-				return -EEXIST;
-			seen[q / 8] |= 1u << (q % 8);
-			if (++n > max)
-				return -E2BIG;
-		}
-	}
-	if (!n)
-		return -EINVAL;
-	if (ret) {
-		unsigned i = 0;
-
-		for (q = 0; q < 65536; q++)
-			if (seen[q / 8] & (1u << (q % 8)))
-				ret[i++] = (uint16_t)q;
-	}
-	*ret_n = n;
-	return 0;
-}
-
-int eg_cidr_parse(const char *s, struct eg_cidr *ret)
-{
-	char addr[64];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	struct eg_cidr c = { 0 };
-	uint64_t prefix;
-	unsigned i;
-	int v;
-
-	if (n == 0 || n >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, n);
-	addr[n] = 0;
-	v = eg_addr_parse(addr, c.addr);
-	if (v < 0)
-		return -EINVAL;
-	c.version = (uint8_t)v;
-	c.prefix = v == 4 ? 32 : 128;
-	if (slash) {
-		if (parse_uint(slash + 1, 0, c.prefix, &prefix) < 0 ||
-		    !isdigit((unsigned char)slash[1]))
-			return -EINVAL;
-		c.prefix = (uint8_t)prefix;
-	}
-	/* Clear host bits so matching is a plain prefix compare. */
-	for (i = 0; i < 16; i++) {
-		unsigned bits = c.prefix > i * 8 ? c.prefix - i * 8 : 0;
-
-		if (bits < 8)
-			c.addr[i] &= (uint8_t)(0xff00 >> bits);
-	}
-	*ret = c;
-	return 0;
-}
-
-bool eg_cidr_match(const struct eg_cidr *c, int v, const uint8_t addr[16])
-{
-	unsigned full, rem;
-
-	if (c->version != v)
-		return false;
-	full = c->prefix / 8;
-	rem = c->prefix % 8;
-	if (memcmp(c->addr, addr, full))
-		return false;
-	if (rem && ((c->addr[full] ^ addr[full]) & (uint8_t)(0xff00 >> rem)))
-		return false;
-	return true;
-}
-
-const char *eg_verdict_name(enum eg_verdict v)
-{
-	return v == EG_VERDICT_DROP ? "drop" : "accept";
-}
-
 /* ---- list keys --------------------------------------------------------- */
 
 struct list_ctx {
@@ -567,7 +352,7 @@ static int set_key(struct eg_config *c, const struct key_def *k,
 
 	switch (k->type) {
 	case K_UINT:
-		r = parse_uint(v, k->min, k->max, &u);
+		r = eg_config_parse_uint(v, k->min, k->max, &u);
 		if (r == -EINVAL)
 			snprintf(why, whylen, "\"%s\" is not a whole number", v);
 		else if (r == -ERANGE)
@@ -578,7 +363,7 @@ static int set_key(struct eg_config *c, const struct key_def *k,
 		return r;
 	case K_DOUBLE:
 	case K_SECONDS:
-		r = parse_double(v, k->min, k->max, &d);
+		r = eg_config_parse_double(v, k->min, k->max, &d);
 		if (r == -EINVAL)
 			snprintf(why, whylen, "\"%s\" is not a number%s", v,
 				 k->type == K_SECONDS ? " of seconds" : "");
@@ -591,22 +376,22 @@ static int set_key(struct eg_config *c, const struct key_def *k,
 			*(uint64_t *)field = (uint64_t)llround(d * 1e9);
 		return r;
 	case K_BOOL:
-		r = parse_bool(v, field);
+		r = eg_config_parse_bool(v, field);
 		if (r < 0)
 			snprintf(why, whylen, "\"%s\" is not a boolean "
 				 "(true|false|yes|no|on|off|1|0)", v);
 		return r;
 	case K_ENUM:
 	case K_LEVEL:
-		r = parse_enum(v, k->names);
+		r = eg_config_parse_enum(v, k->names);
 		if (r < 0 && k->type == K_LEVEL &&
-		    parse_uint(v, 0, 7, &u) == 0)
+		    eg_config_parse_uint(v, 0, 7, &u) == 0)
 			r = (int)u;
 		if (r < 0 && k->names == mic_state_names &&
-		    parse_uint(v, 0, 1, &u) == 0)
+		    eg_config_parse_uint(v, 0, 1, &u) == 0)
 			r = (int)u;
 		if (r < 0) {
-			join_names(k->names, names, sizeof(names));
+			eg_config_join_names(k->names, names, sizeof(names));
 			snprintf(why, whylen, "\"%s\" is not one of %s%s", v,
 				 names, k->type == K_LEVEL ? " or 0..7" :
 				 k->names == mic_state_names ? " or 0|1" : "");
@@ -640,19 +425,19 @@ static int set_key(struct eg_config *c, const struct key_def *k,
 		return r;
 	case K_ADDRS:
 		c->device.n = 0;
-		r = for_each_item(v, add_address, &x);
+		r = eg_config_for_each_item(v, add_address, &x);
 		break;
 	case K_CLASSES:
 		c->policy.drop_classes = 0;
-		r = for_each_item(v, add_class, &x);
+		r = eg_config_for_each_item(v, add_class, &x);
 		break;
 	case K_CIDRS:
 		c->policy.n_allow_cidrs = 0;
-		r = for_each_item(v, add_cidr, &x);
+		r = eg_config_for_each_item(v, add_cidr, &x);
 		break;
 	case K_SNIS:
 		c->policy.n_allow_sni = 0;
-		r = for_each_item(v, add_sni, &x);
+		r = eg_config_for_each_item(v, add_sni, &x);
 		break;
 	default:
 		return -EINVAL;
@@ -675,7 +460,6 @@ struct entry {
 struct scan {
 	struct entry *e;
 	unsigned n;
-	bool sec_seen[N_SECTIONS];
 };
 
 static void lower_trim(char *s)
@@ -737,6 +521,72 @@ static void unknown_key(struct errs *er, const struct entry *en)
 	errs_add(er, en->line, en->sec, en->key, "unknown key");
 }
 
+/* A "[name]" line: remember the section, report it if unknown (once,
+ * not for each of its keys). */
+static void scan_section(char *p, unsigned lineno, char *sec, size_t seclen,
+			 bool *ret_known, struct errs *er)
+{
+	char *end = strchr(p, ']');
+	const char *hint;
+
+	if (!end) {
+		errs_add(er, lineno, NULL, NULL,
+			 "syntax error: \"[\" without \"]\"");
+		return;
+	}
+	*end = 0;
+	snprintf(sec, seclen, "%s", p + 1);
+	lower_trim(sec);
+	*ret_known = section_index(sec) >= 0;
+	if (*ret_known)
+		return;
+	hint = closest(sec, sections, N_SECTIONS, sizeof(sections[0]));
+	if (hint)
+		errs_add(er, lineno, sec, NULL,
+			 "unknown section (did you mean [%s]?)", hint);
+	else
+		errs_add(er, lineno, sec, NULL, "unknown section (sections: "
+			 "daemon, device, model, flows, policy, microphone, log)");
+}
+
+/* A "key = value" line of a known section (name: the text before '='):
+ * record where the key is, or report it unknown or duplicate. */
+static int scan_key(struct scan *sc, const char *sec, const char *name,
+		    unsigned lineno, struct errs *er)
+{
+	struct entry *en;
+	unsigned i;
+
+	if (sc->n >= MAX_ENTRIES) {
+		errs_add(er, lineno, NULL, NULL, "more than %d keys",
+			 MAX_ENTRIES);
+		return -EINVAL;
+	}
+	en = &sc->e[sc->n];
+	snprintf(en->sec, sizeof(en->sec), "%s", sec);
+	snprintf(en->key, sizeof(en->key), "%s", name);
+	lower_trim(en->key);
+	en->line = lineno;
+	if (!en->key[0]) {
+		errs_add(er, lineno, sec, NULL, "syntax error: empty key");
+		return 0;
+	}
+	en->def = find_key(en->sec, en->key);
+	if (!en->def) {
+		unknown_key(er, en);
+		return 0;
+	}
+	for (i = 0; i < sc->n; i++)
+		if (sc->e[i].def == en->def) {
+			errs_add(er, lineno, sec, en->key,
+				 "duplicate key (first set on line %u)",
+				 sc->e[i].line);
+			return 0;
+		}
+	sc->n++;
+	return 0;
+}
+
 /*
  * Scan the file's lines like iniparser reads them (sections "[name]",
  * "key = value", comments starting with ';' or '#', '\' continues a line)
@@ -751,18 +601,14 @@ static int scan_file(FILE *f, struct scan *sc, struct errs *er)
 
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line, *eq;
-		size_t n;
-		struct entry *en;
-		unsigned i;
+		size_t n = strlen(line);
 
 		lineno++;
-		n = strlen(line);
 		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
 			errs_add(er, lineno, NULL, NULL, "line too long");
 			return -EINVAL;
 		}
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
-			     isspace((unsigned char)line[n - 1])))
+		while (n && isspace((unsigned char)line[n - 1]))
 			line[--n] = 0;
 		if (cont) {               /* continuation of the previous value */
 			cont = n && line[n - 1] == '\\';
@@ -773,43 +619,13 @@ static int scan_file(FILE *f, struct scan *sc, struct errs *er)
 		if (!*p || *p == ';' || *p == '#')
 			continue;
 		if (*p == '[') {
-			char *end = strchr(p, ']');
-			int si;
-
-			if (!end) {
-				errs_add(er, lineno, NULL, NULL,
-					 "syntax error: \"[\" without \"]\"");
-				continue;
-			}
-			*end = 0;
-			snprintf(sec, sizeof(sec), "%s", p + 1);
-			lower_trim(sec);
-			si = section_index(sec);
-			sec_known = si >= 0;
-			if (si >= 0) {
-				sc->sec_seen[si] = true;
-			} else {
-				const char *hint = closest(sec, sections,
-							   N_SECTIONS,
-							   sizeof(sections[0]));
-
-				if (hint)
-					errs_add(er, lineno, sec, NULL,
-						 "unknown section (did you mean "
-						 "[%s]?)", hint);
-				else
-					errs_add(er, lineno, sec, NULL,
-						 "unknown section (sections: daemon,"
-						 " device, model, flows, policy, "
-						 "microphone, log)");
-			}
+			scan_section(p, lineno, sec, sizeof(sec), &sec_known, er);
 			continue;
 		}
 		eq = strchr(p, '=');
 		if (!eq) {
-			errs_add(er, lineno, NULL, NULL,
-				 "syntax error: expected \"key = value\" or "
-				 "\"[section]\"");
+			errs_add(er, lineno, NULL, NULL, "syntax error: expected "
+				 "\"key = value\" or \"[section]\"");
 			continue;
 		}
 		cont = n && line[n - 1] == '\\';
@@ -818,41 +634,9 @@ static int scan_file(FILE *f, struct scan *sc, struct errs *er)
 			lower_trim(p);
 			errs_add(er, lineno, NULL, NULL,
 				 "key \"%s\" before any [section]", p);
-			continue;
-		}
-		if (!sec_known) {
-			/* Reported once for the section, not for each key. */
-			continue;
-		}
-		if (sc->n >= MAX_ENTRIES) {
-			errs_add(er, lineno, NULL, NULL, "more than %d keys",
-				 MAX_ENTRIES);
+		} else if (sec_known && scan_key(sc, sec, p, lineno, er) < 0) {
 			return -EINVAL;
 		}
-		en = &sc->e[sc->n];
-		snprintf(en->sec, sizeof(en->sec), "%s", sec);
-		snprintf(en->key, sizeof(en->key), "%s", p);
-		lower_trim(en->key);
-		en->line = lineno;
-		if (!en->key[0]) {
-			errs_add(er, lineno, sec, NULL, "syntax error: empty key");
-			continue;
-		}
-		en->def = find_key(en->sec, en->key);
-		if (!en->def) {
-			unknown_key(er, en);
-			continue;
-		}
-		for (i = 0; i < sc->n; i++)
-			if (sc->e[i].def == en->def) {
-				errs_add(er, lineno, sec, en->key,
-					 "duplicate key (first set on line %u)",
-					 sc->e[i].line);
-				break;
-			}
-		if (i < sc->n)
-			continue;
-		sc->n++;
 	}
 	if (ferror(f)) {
 		errs_add(er, 0, NULL, NULL, "read error");

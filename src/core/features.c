@@ -14,6 +14,9 @@
 
 #define SINCE_APP_CAP 3600.0
 #define EXPIRE_BUDGET 256
+#define KA_QUIET_NS 1000000000ull  /* see ka_worth_feeding */
+
+static const uint8_t no_bytes[1];
 
 static const char *const seed_names[] = {
 	"length", "dstport", "highest_layer", "delta", "ack_flag",
@@ -285,6 +288,32 @@ static bool single_app_record(const struct eg_packet *pkt)
 	return rlen + 5 == pkt->payload_len;
 }
 
+/*
+ * Feed the keep-alive detector with a record of a size it already follows,
+ * or one after a quiet spell: the many sizes of a voice burst would
+ * otherwise churn its few candidate slots and push the series out.
+ */
+static bool ka_worth_feeding(const struct eg_flow_dir *d, uint32_t size,
+			     uint64_t ts_ns)
+{
+	unsigned i;
+
+	for (i = 0; i < EG_KA_CANDIDATES; i++)
+		if (d->ka[i].size == size)
+			return true;
+	return !d->last_app_ns || ts_ns - d->last_app_ns >= KA_QUIET_NS;
+}
+
+/*
+ * Wireshark dissects any payload on its HTTP ports as HTTP (a request
+ * body continuing past its first segment shows as HTTP "Continuation"), so
+ * highest_layer follows it there: the common ones of its default range.
+ */
+static bool http_port(uint16_t port)
+{
+	return port == 80 || port == 8080 || port == 3128 || port == 8088;
+}
+
 /* Store the ClientHello's server name on the flow (first one wins). */
 static void take_sni(struct eg_flow *f, const struct eg_packet *pkt,
 		     const struct eg_tls_seg *ts)
@@ -394,15 +423,20 @@ static void process_tcp(struct eg_engine *e, struct eg_pkt_info *ri,
 	}
 	old = ri->seg == EG_SEG_RETRANS || ri->seg == EG_SEG_KEEPALIVE;
 	memset(&ts, 0, sizeof(ts));
-	(void)eg_tls_track(&d->tls, pkt->seq, pkt->payload, pkt->payload_caplen,
-			   pkt->payload_len, old, &ts);
+	/* payload is NULL when the snap length cut all of it: hand the
+	 * tracker an empty non-NULL buffer (pointer arithmetic on NULL is
+	 * undefined even with a zero offset). */
+	(void)eg_tls_track(&d->tls, pkt->seq,
+			   pkt->payload ? pkt->payload : no_bytes,
+			   pkt->payload_caplen, pkt->payload_len, old, &ts);
 	ri->tls_synced = ts.synced;
 	if (ts.is_tls) {
 		ri->layer = EG_LAYER_TLS;
 		ri->content_type = ts.content_type;
 		ri->n_records = ts.n_headers;
 		take_sni(ri->flow, pkt, &ts);
-	} else if (eg_http_detect(pkt->payload, pkt->payload_caplen)) {
+	} else if (eg_http_detect(pkt->payload, pkt->payload_caplen) ||
+		   http_port(pkt->sport) || http_port(pkt->dport)) {
 		ri->layer = EG_LAYER_HTTP;
 	} else {
 		ri->layer = EG_LAYER_DATA;
@@ -410,7 +444,8 @@ static void process_tcp(struct eg_engine *e, struct eg_pkt_info *ri,
 	if (ri->outbound && ri->seg == EG_SEG_NEW &&
 	    ri->content_type == EG_TLS_APPLICATION_DATA) {
 		ri->ka_candidate = single_app_record(pkt);
-		if (ri->ka_candidate)
+		if (ri->ka_candidate && ka_worth_feeding(d, pkt->payload_len,
+							 ts_ns))
 			ri->keepalive_series = eg_ka_feed(d, pkt->payload_len,
 							  ts_ns);
 		d->last_app_ns = ts_ns;

@@ -83,6 +83,7 @@ int eg_flow_table_new(const struct eg_flow_params *p,
 	struct eg_flow_table *t;
 	uint32_t cap = 16;
 	size_t off_tags, off_slots, size;
+	uintptr_t base;
 	uint64_t seed;
 
 	if (!p || !ret || p->capacity == 0 || p->capacity > MAX_CAPACITY ||
@@ -91,21 +92,24 @@ int eg_flow_table_new(const struct eg_flow_params *p,
 	while (cap < p->capacity)
 		cap <<= 1;
 
+	/* calloc: a large table comes from fresh zero pages, so creation
+	 * costs nothing per slot and untouched slots use no memory. The
+	 * arrays start on cache lines inside the block. */
 	off_tags = (sizeof(*t) + 63) & ~(size_t)63;
 	off_slots = (off_tags + (size_t)cap * sizeof(uint32_t) + 63) &
 		    ~(size_t)63;
-	size = off_slots + (size_t)cap * sizeof(struct eg_flow);
-	t = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	size = off_slots + (size_t)cap * sizeof(struct eg_flow) + 64;
+	t = calloc(1, size);
 	if (!t)
 		return -ENOMEM;
-	memset(t, 0, size);
+	base = ((uintptr_t)t + 63) & ~(uintptr_t)63;
 	t->p = *p;
 	t->p.capacity = cap;
 	if (t->p.max_probe > cap)
 		t->p.max_probe = cap;
 	t->mask = cap - 1;
-	t->tags = (uint32_t *)((char *)t + off_tags);
-	t->slots = (struct eg_flow *)((char *)t + off_slots);
+	t->tags = (uint32_t *)(base + off_tags);
+	t->slots = (struct eg_flow *)(base + off_slots);
 	seed = p->hash_seed ? p->hash_seed : random_seed(t);
 	t->p.hash_seed = seed;
 	for (int i = 0; i < 4; i++)
@@ -238,7 +242,7 @@ static bool packet_has_ports(const struct eg_packet *p)
 }
 
 /*
- * Find or create the flow of p. A flow that matches but is past its
+ * Find or create the flow of p. A flow that matches but is past its idle
  * timeout, or is closed and sees a new SYN (no ACK), starts afresh in the
  * same slot (counted in expired and created; returns 1).
  */
@@ -299,7 +303,10 @@ int eg_flow_lookup(struct eg_flow_table *t, const struct eg_packet *p,
 
 found:
 	t->st.hits++;
-	if (flow_expired(t, f, now_ns) ||
+	/* Past the idle timeout, or a new SYN on a closed flow: a new flow.
+	 * A closed flow past closed_timeout that still holds its slot goes
+	 * on (a FIN retransmitted after 16 s is still that connection's). */
+	if (age_ns(now_ns, f->last_ns) > t->p.idle_timeout_ns ||
 	    (f->closed && p->l4_proto == IPPROTO_TCP &&
 	     (p->tcp_flags & (EG_TCP_SYN | EG_TCP_ACK | EG_TCP_RST)) ==
 		     EG_TCP_SYN)) {
@@ -369,21 +376,23 @@ static void rate_add(struct eg_rate *r, uint64_t now, uint32_t bytes)
 void eg_rate_sum(const struct eg_rate *r, uint64_t now_ns, unsigned buckets,
 		 uint64_t *ret_bytes, uint64_t *ret_pkts)
 {
-	uint64_t b = now_ns / EG_RATE_BUCKET_NS, bytes = 0, pkts = 0;
+	uint64_t b = now_ns / EG_RATE_BUCKET_NS, bytes = 0, pkts = 0, hi, lo;
 
 	if (buckets > EG_RATE_BUCKETS)
 		buckets = EG_RATE_BUCKETS;
-	for (unsigned k = 0; k < EG_RATE_BUCKETS && k <= r->head; k++) {
-		uint64_t bn = r->head - k;
-		unsigned slot;
+	hi = b < r->head ? b : r->head;
+	lo = r->head >= EG_RATE_BUCKETS - 1 ? r->head - (EG_RATE_BUCKETS - 1) : 0;
+	if (b + 1 >= buckets && b + 1 - buckets > lo)
+		lo = b + 1 - buckets;
+	if (buckets && hi >= lo) {
+		unsigned slot = (r->pos + EG_RATE_BUCKETS -
+				 (unsigned)(r->head - hi)) % EG_RATE_BUCKETS;
 
-		if (bn > b)
-			continue;
-		if (bn + buckets <= b)
-			break;
-		slot = (r->pos + EG_RATE_BUCKETS - k) % EG_RATE_BUCKETS;
-		bytes += r->bytes[slot];
-		pkts += r->pkts[slot];
+		for (uint64_t bn = hi + 1; bn-- > lo;) {
+			bytes += r->bytes[slot];
+			pkts += r->pkts[slot];
+			slot = slot ? slot - 1 : EG_RATE_BUCKETS - 1;
+		}
 	}
 	if (ret_bytes)
 		*ret_bytes = bytes;
@@ -417,8 +426,13 @@ static enum eg_seg_kind tcp_track(struct eg_flow_dir *d,
 		d->keepalives++;
 		return EG_SEG_KEEPALIVE;
 	}
-	if (space == 0)
+	if (space == 0) {
+		/* A pure ACK's seq is the sender's next sequence number: all
+		 * below it was sent, even if the capture missed it. */
+		if (eg_seq_lt(d->snd_max, seq))
+			d->snd_max = seq;
 		return EG_SEG_NONE;
+	}
 	/* Zero-window probe: 1 byte at snd_max while the peer's last
 	 * advertised window is 0. It does not advance snd_max: the byte is
 	 * sent again once the window opens. */
@@ -530,8 +544,13 @@ bool eg_ka_feed(struct eg_flow_dir *d, uint32_t size, uint64_t now_ns)
 			s->last_any_ns = now_ns;
 		return false;
 	}
-	s->last_ns = now_ns;
 	s->last_any_ns = now_ns;
+	/* An established series ignores a same-size record that comes
+	 * early (an app record that happens to have the keep-alive's size):
+	 * the next member is still due one period after the last. */
+	if (s->hits >= 2 && gap + ka_tol(s->period_ns) < s->period_ns)
+		return false;
+	s->last_ns = now_ns;
 	if (s->period_ns && (gap > s->period_ns ? gap - s->period_ns :
 						  s->period_ns - gap) <=
 				    ka_tol(s->period_ns)) {

@@ -38,17 +38,27 @@ enum eg_layout {
 	EG_LAYOUT_DFS8,        /* 8-byte nodes, preorder, left = next */
 	EG_LAYOUT_BFS8,        /* 8-byte nodes, breadth-first, siblings adjacent */
 	EG_LAYOUT_BFS8_X4,     /* BFS8, four trees stepped together */
+	EG_LAYOUT_DFS8_X4,     /* DFS8, four trees stepped together */
+	EG_LAYOUT_DFS8_X8,     /* DFS8, eight trees */
+	EG_LAYOUT_DFS8_X16,    /* DFS8, sixteen trees, then fours (default) */
+	EG_LAYOUT_BLK8,        /* 8-byte nodes, 3-level subtrees per 64-byte
+				  cache line, tree by tree */
+	EG_LAYOUT_BLK8_X4,     /* blocked, four trees stepped together */
 	EG_LAYOUT_COUNT,
 };
-#define EG_LAYOUT_DEFAULT EG_LAYOUT_BFS8_X4
+#define EG_LAYOUT_DEFAULT EG_LAYOUT_DFS8_X16
 
-/* Compact node: meta bit 31 = leaf (then bits 0..30 are the global leaf
- * index); otherwise bits 0..11 feature, bits 12..30 the child offset. */
+/* Compact node: meta bit 31 = leaf; then bit 30 = pure leaf whose class is
+ * in bits 0..7 (no probability row: full trees have mostly pure leaves,
+ * and skipping their rows keeps the model in cache), else bits 0..29 index
+ * the table of impure leaves. An inner node: bits 0..11 feature, bits
+ * 12..30 the child offset. */
 struct eg_cnode {
 	float threshold;
 	uint32_t meta;
 };
 #define EG_CN_LEAF 0x80000000u
+#define EG_CN_PURE 0x40000000u
 #define EG_CN_FEAT_BITS 12
 #define EG_CN_FEAT_MASK ((1u << EG_CN_FEAT_BITS) - 1)
 #define EG_CN_OFF_MAX ((1u << (31 - EG_CN_FEAT_BITS)) - 1)
@@ -70,8 +80,10 @@ struct eg_forest {
 	uint32_t *plain_roots;   /* per tree: offset into plain */
 	struct eg_rawnode *plain;
 	uint32_t *plain_leaf;    /* per tree: first global leaf index */
-	double *leaves;          /* global leaves * n_classes */
-	size_t n_nodes, n_leaves;
+	double *leaves;          /* table leaves * n_classes (compact layouts:
+				    impure leaves only; plain: all) */
+	uint32_t *leafmeta;      /* while building: global leaf -> meta */
+	size_t n_nodes, n_leaves, n_table, n_blocks;
 	unsigned max_depth;
 };
 

@@ -16,6 +16,7 @@
 #define KA_MAX_SKIP 2      /* other group members allowed between two links */
 #define KA_TOL_FRAC 0.02
 #define KA_TOL_MIN 0.25
+#define KA_QUIET_NS 500000000ull /* no other app data of the flow within */
 
 struct eg_interactions {
 	size_t n;
@@ -337,15 +338,41 @@ static double t_of(const struct eg_label_row *rows, const size_t *idx, size_t i)
 }
 
 /*
+ * Is row i quiet: no other app data of its flow within KA_QUIET_NS? Rows
+ * are in capture order, so the scan stops at the first row farther away.
+ */
+static uint64_t absdiff(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+static bool is_quiet(const struct eg_label_row *rows, size_t n, size_t i)
+{
+	const struct eg_label_row *r = &rows[i];
+	size_t j;
+
+	for (j = i; j-- > 0 && absdiff(r->ts_ns, rows[j].ts_ns) <= KA_QUIET_NS;)
+		if (rows[j].flow_id == r->flow_id &&
+		    rows[j].proto_class == EG_CLASS_EXPECTED)
+			return false;
+	for (j = i + 1; j < n && absdiff(rows[j].ts_ns, r->ts_ns) <= KA_QUIET_NS; j++)
+		if (rows[j].flow_id == r->flow_id &&
+		    rows[j].proto_class == EG_CLASS_EXPECTED)
+			return false;
+	return true;
+}
+
+/*
  * Chains of one (flow, size) group idx[0..n): mark series members syn.
- * gaps is scratch space for n doubles; chain for n indices. Returns the
- * number of rows marked.
+ * gaps is scratch space for n doubles; chain for n indices; quiet[k] says
+ * whether idx[k] is quiet. Returns the number of rows marked.
  */
 static size_t group_series(const struct eg_label_params *p,
 			   struct eg_label_row *rows, const size_t *idx,
-			   size_t n, double *gaps, size_t *chain, bool *used)
+			   size_t n, double *gaps, size_t *chain, bool *used,
+			   const bool *quiet)
 {
-	size_t i, ng = 0, marked = 0, s;
+	size_t i, ng = 0, marked = 0, s, nq;
 	double period, tol;
 
 	for (i = 0; i + 1 < n; i++) {
@@ -388,7 +415,12 @@ static size_t group_series(const struct eg_label_params *p,
 			chain[len++] = best;
 			cur = best;
 		}
-		if (len < p->ka_min_members)
+		/* Requests repeated at a steady pace make periodic same-size
+		 * records too, but inside bursts; keep-alives are mostly alone:
+		 * at least a third of a series must be quiet. */
+		for (i = 0, nq = 0; i < len; i++)
+			nq += quiet[chain[i]];
+		if (len < p->ka_min_members || 3 * nq < len)
 			continue;
 		for (i = 0; i < len; i++) {
 			used[chain[i]] = true;
@@ -429,7 +461,7 @@ int eg_label_apply(const struct eg_label_params *p, struct eg_label_row *rows,
 	size_t i, nc = 0, a, b, marked = 0;
 	size_t *idx = NULL, *chain = NULL;
 	double *gaps = NULL;
-	bool *used = NULL;
+	bool *used = NULL, *quiet = NULL;
 	int r = 0;
 
 	if (!p || (n && !rows) || (unsigned)p->ctx > EG_CTX_WINDOWS ||
@@ -447,7 +479,8 @@ int eg_label_apply(const struct eg_label_params *p, struct eg_label_row *rows,
 		chain = malloc(nc * sizeof(*chain));
 		gaps = malloc(nc * sizeof(*gaps));
 		used = malloc(nc * sizeof(*used));
-		if (!idx || !chain || !gaps || !used) {
+		quiet = malloc(nc * sizeof(*quiet));
+		if (!idx || !chain || !gaps || !used || !quiet) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -457,6 +490,8 @@ int eg_label_apply(const struct eg_label_params *p, struct eg_label_row *rows,
 			    rows[i].ka_candidate)
 				idx[nc++] = i;
 		qsort_r(idx, nc, sizeof(*idx), cmp_cand, rows);
+		for (a = 0; a < nc; a++)
+			quiet[a] = is_quiet(rows, n, idx[a]);
 		for (a = 0; a < nc; a = b) {
 			const struct eg_label_row *ra = &rows[idx[a]];
 
@@ -465,7 +500,8 @@ int eg_label_apply(const struct eg_label_params *p, struct eg_label_row *rows,
 				;
 			if (b - a >= p->ka_min_members)
 				marked += group_series(p, rows, idx + a, b - a,
-						       gaps, chain, used);
+						       gaps, chain, used,
+						       quiet + a);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -477,5 +513,6 @@ out:
 	free(chain);
 	free(gaps);
 	free(used);
+	free(quiet);
 	return r;
 }

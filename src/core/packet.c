@@ -229,6 +229,11 @@ static uint32_t packet_len(uint32_t total, size_t cap, size_t wire)
 	return (uint32_t)(wire > UINT32_MAX ? UINT32_MAX : wire);
 }
 
+/*
+ * IPv4 at buf: cap bytes captured, wire bytes on the wire (or
+ * WIRE_UNKNOWN). Fills the IP fields even when it then fails, so a
+ * not_relevant record still shows addresses and lengths.
+ */
 static int parse_ipv4(struct eg_packet *p, const uint8_t *buf, size_t cap,
 		      size_t wire)
 {
@@ -270,6 +275,12 @@ static bool ip6_is_ext(uint8_t nh)
 	       nh == IPPROTO_AH;
 }
 
+/*
+ * IPv6 at buf, as parse_ipv4. Walks at most EG_IP6_MAX_EXT extension
+ * headers (hop-by-hop, routing, destination options, fragment, AH), each
+ * inside both the capture and the payload length; ESP and unknown next
+ * headers end the walk and become l4_proto.
+ */
 static int parse_ipv6(struct eg_packet *p, const uint8_t *buf, size_t cap,
 		      size_t wire)
 {

@@ -48,15 +48,17 @@ const char *eg_reason_name(enum eg_reason r)
 	return reason_names[r];
 }
 
-int eg_policy_new(const struct eg_config *c, const struct eg_forest *f,
-		  struct eg_policy **ret, char *err, size_t errlen)
+int eg_policy_new_names(const struct eg_config *c,
+			const char *const *class_names, unsigned n_classes,
+			struct eg_policy **ret, char *err, size_t errlen)
 {
 	struct eg_policy *p;
 	unsigned i;
 
 	if (c->policy.min_confidence < 0 || c->policy.min_confidence > 1 ||
 	    c->policy.n_allow_cidrs > EG_CONFIG_MAX_CIDRS ||
-	    c->policy.n_allow_sni > EG_CONFIG_MAX_SNI) {
+	    c->policy.n_allow_sni > EG_CONFIG_MAX_SNI ||
+	    n_classes > EG_MAX_CLASSES) {
 		snprintf(err, errlen, "policy: invalid configuration");
 		return -EINVAL;
 	}
@@ -73,16 +75,11 @@ int eg_policy_new(const struct eg_config *c, const struct eg_forest *f,
 	p->min_confidence = (float)c->policy.min_confidence;
 	p->remember_drops = c->policy.remember_drops;
 	memset(p->class_map, -1, sizeof(p->class_map));
-	if (f) {
-		p->n_classes = eg_forest_n_classes(f);
-		if (p->n_classes > EG_MAX_CLASSES)
-			p->n_classes = EG_MAX_CLASSES;
-		for (i = 0; i < p->n_classes; i++) {
-			int k = eg_class_parse(eg_forest_class_name(f, i));
+	p->n_classes = n_classes;
+	for (i = 0; i < n_classes; i++) {
+		int k = class_names[i] ? eg_class_parse(class_names[i]) : -1;
 
-			p->class_map[i] = k >= 0 && k < EG_CLASS_COUNT ?
-					  (int8_t)k : -1;
-		}
+		p->class_map[i] = k >= 0 && k < EG_CLASS_COUNT ? (int8_t)k : -1;
 	}
 	p->n_cidrs = c->policy.n_allow_cidrs;
 	memcpy(p->cidrs, c->policy.allow_cidrs, sizeof(p->cidrs));
@@ -93,6 +90,19 @@ int eg_policy_new(const struct eg_config *c, const struct eg_forest *f,
 	}
 	*ret = p;
 	return 0;
+}
+
+int eg_policy_new(const struct eg_config *c, const struct eg_forest *f,
+		  struct eg_policy **ret, char *err, size_t errlen)
+{
+	const char *names[EG_MAX_CLASSES];
+	unsigned i, n = f ? eg_forest_n_classes(f) : 0;
+
+	if (n > EG_MAX_CLASSES)
+		n = EG_MAX_CLASSES;
+	for (i = 0; i < n; i++)
+		names[i] = eg_forest_class_name(f, i);
+	return eg_policy_new_names(c, names, n, ret, err, errlen);
 }
 
 struct eg_policy *eg_policy_free(struct eg_policy *p)
@@ -207,19 +217,22 @@ void eg_policy_decide(const struct eg_policy *p, struct eg_pkt_info *pi,
 	d.reason = classify(p, pi, proba, top);
 	d.would_reason = d.reason;
 	d.verdict = reason_verdict(p, d.reason);
-	if (d.verdict == EG_VERDICT_DROP && p->mode == EG_MODE_MONITOR) {
-		d.verdict = EG_VERDICT_ACCEPT;
-		d.reason = EG_REASON_MONITOR;
-	} else if (d.verdict == EG_VERDICT_DROP && f) {
+	/* Monitor keeps the flow state enforce would have (dropped ranges,
+	 * dropped flows) so that its counts say what enforcing would do. */
+	if (d.verdict == EG_VERDICT_DROP && f) {
 		if (f->drops < UINT32_MAX)
 			f->drops++;
 		if (p->remember_drops && has_tcp_payload(pi))
 			eg_flow_drop_remember(f, pi->pkt.seq,
 					      pi->pkt.seq + pi->pkt.payload_len);
-		if (p->on_drop == EG_ON_DROP_FLOW) {
+		if (p->on_drop == EG_ON_DROP_FLOW && p->mode != EG_MODE_MONITOR) {
 			d.set_mark = true;
 			d.mark = p->flow_mark;
 		}
+	}
+	if (d.verdict == EG_VERDICT_DROP && p->mode == EG_MODE_MONITOR) {
+		d.verdict = EG_VERDICT_ACCEPT;
+		d.reason = EG_REASON_MONITOR;
 	}
 	if (stats) {
 		uint32_t len = pi->pkt.wire_len;

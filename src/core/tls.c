@@ -99,49 +99,123 @@ static int64_t scan(const uint8_t *p, uint32_t caplen, uint32_t len,
 	return -1;
 }
 
-static void hist_push(struct eg_tls_dir *d, uint32_t start, uint32_t end,
-		      uint8_t type)
+static void ring_put(struct eg_tls_record *ring, uint8_t *n, uint8_t *pos,
+		     unsigned size, uint32_t start, uint32_t end, uint8_t type)
 {
-	struct eg_tls_record *r = &d->hist[d->hist_pos];
+	struct eg_tls_record *r = &ring[*pos];
 
 	r->start = start;
 	r->end = end;
 	r->type = type;
-	d->hist_pos = (uint8_t)((d->hist_pos + 1) % EG_TLS_HIST);
-	if (d->n_hist < EG_TLS_HIST)
-		d->n_hist++;
+	r->count = 1;
+	*pos = (uint8_t)((*pos + 1) % size);
+	if (*n < size)
+		(*n)++;
+}
+
+/* Remember a record: one by one in hist[], merged into runs[]. */
+static void hist_push(struct eg_tls_dir *d, uint32_t start, uint32_t end,
+		      uint8_t type)
+{
+	struct eg_tls_record *r;
+
+	ring_put(d->hist, &d->n_hist, &d->hist_pos, EG_TLS_HIST, start, end,
+		 type);
+	if (d->n_runs) {
+		r = &d->runs[(d->run_pos + EG_TLS_RUNS - 1) % EG_TLS_RUNS];
+		if (r->type == type && r->end == start && r->count < UINT8_MAX &&
+		    end - r->start < (1u << 30)) {
+			r->end = end;
+			r->count++;
+			return;
+		}
+	}
+	ring_put(d->runs, &d->n_runs, &d->run_pos, EG_TLS_RUNS, start, end,
+		 type);
+}
+
+static const struct eg_tls_record *ring_find(const struct eg_tls_record *ring,
+					     unsigned n, unsigned pos,
+					     unsigned size, uint32_t seq)
+{
+	for (unsigned i = 1; i <= n; i++) {
+		const struct eg_tls_record *r = &ring[(pos + size - i) % size];
+
+		if (eg_seq_le(r->start, seq) && eg_seq_lt(seq, r->end))
+			return r;
+	}
+	return NULL;
 }
 
 /*
  * The content type of the record holding byte seq: the pending split
- * header (whose record goes on at next_hdr + hdr_have), then the ring,
- * newest first. 0 when unknown.
+ * header (whose record goes on at next_hdr + hdr_have), then the records,
+ * then the runs, newest first. 0 when unknown.
  */
 static uint8_t known_type(const struct eg_tls_dir *d, uint32_t seq)
 {
+	const struct eg_tls_record *r;
+
 	if (d->hdr_have && (d->state == EG_TLS_S_SYNCED ||
 			    d->state == EG_TLS_S_GAP) &&
 	    eg_seq_le(d->next_hdr, seq) &&
 	    eg_seq_le(seq, d->next_hdr + d->hdr_have))
 		return d->hdr_buf[0];
-	for (unsigned i = 1; i <= d->n_hist; i++) {
-		const struct eg_tls_record *r =
-			&d->hist[(d->hist_pos + EG_TLS_HIST - i) % EG_TLS_HIST];
-
-		if (eg_seq_le(r->start, seq) && eg_seq_lt(seq, r->end))
-			return r->type;
-	}
-	return 0;
+	r = ring_find(d->hist, d->n_hist, d->hist_pos, EG_TLS_HIST, seq);
+	if (!r)
+		r = ring_find(d->runs, d->n_runs, d->run_pos, EG_TLS_RUNS, seq);
+	return r ? r->type : 0;
 }
 
-static unsigned hist_starts_in(const struct eg_tls_dir *d, uint32_t seq,
-			       uint32_t len)
+/* Plausible headers chained from off while they start before limit. */
+static unsigned count_chain(const uint8_t *p, uint32_t caplen, uint32_t off,
+			    uint32_t limit)
 {
 	unsigned n = 0;
 
+	while (off < limit && caplen >= HDR && off <= caplen - HDR &&
+	       prefix_ok(p + off, HDR)) {
+		n++;
+		off += HDR + rec_len(p + off);
+	}
+	return n;
+}
+
+/*
+ * Headers starting in a segment the tracker does not walk (an old
+ * retransmission): exact from hist[] for the bytes it covers; before
+ * that, the bytes are walked from a run's start inside the segment, or
+ * from offset 0 when the segment starts inside a run with a plausible
+ * header (records the history cannot place are not counted).
+ */
+static unsigned hist_count(const struct eg_tls_dir *d, uint32_t seq,
+			   const uint8_t *p, uint32_t caplen, uint32_t len)
+{
+	const struct eg_tls_record *oldest;
+	uint32_t lim;
+	unsigned n = 0;
+
 	for (unsigned i = 0; i < d->n_hist; i++)
-		if (d->hist[i].start - seq < len)
-			n++;
+		n += d->hist[i].start - seq < len;
+	oldest = d->n_hist ? &d->hist[(d->hist_pos + EG_TLS_HIST - d->n_hist) %
+				      EG_TLS_HIST] : NULL;
+	if (oldest && eg_seq_le(oldest->start, seq))
+		return n;
+	lim = oldest && oldest->start - seq < len ? oldest->start - seq : len;
+	for (unsigned i = 0; i < d->n_runs; i++) {
+		const struct eg_tls_record *r = &d->runs[i];
+		uint32_t s_off = r->start - seq, from, l;
+
+		if (s_off < lim)
+			from = s_off;
+		else if (eg_seq_lt(r->start, seq) && eg_seq_lt(seq, r->end) &&
+			 header_ok_at(p, caplen, len, 0, SCAN_RESYNC))
+			from = 0;
+		else
+			continue;
+		l = r->end - seq < lim ? r->end - seq : lim;
+		n += count_chain(p, caplen, from, l);
+	}
 	return n;
 }
 
@@ -182,10 +256,11 @@ static void walk(struct eg_tls_dir *d, uint32_t seq, const uint8_t *p,
 	d->hdr_have = 0;
 	set_state(d, EG_TLS_S_SYNCED);
 	while (off < len) {
-		const uint8_t *h = p + off;
+		const uint8_t *h;
 		int64_t found;
 
 		if (caplen >= HDR && off <= caplen - HDR) {
+			h = p + off;
 			if (prefix_ok(h, HDR)) {
 				uint32_t end = off + HDR + rec_len(h);
 
@@ -214,7 +289,8 @@ static void walk(struct eg_tls_dir *d, uint32_t seq, const uint8_t *p,
 			off = (uint32_t)found;
 			continue;
 		}
-		if (caplen == len && prefix_ok(h, len - off)) {
+		h = caplen == len ? p + off : NULL;  /* then off < caplen */
+		if (h && prefix_ok(h, len - off)) {
 			/* A header split by the end of the segment. */
 			memcpy(d->hdr_buf, h, len - off);
 			d->hdr_have = (uint8_t)(len - off);
@@ -246,7 +322,8 @@ static void complete(struct eg_tls_dir *d, uint32_t seq, const uint8_t *p,
 
 	memcpy(h, d->hdr_buf, hs);
 	if (caplen < need) {
-		memcpy(h + hs, p, caplen);
+		if (caplen)
+			memcpy(h + hs, p, caplen);
 		if (caplen == len && prefix_ok(h, hs + caplen)) {
 			memcpy(d->hdr_buf, h, hs + caplen);
 			d->hdr_have = (uint8_t)(hs + caplen);
@@ -300,7 +377,48 @@ static void hunt(struct eg_tls_dir *d, uint32_t seq, const uint8_t *p,
 		d->desyncs++;
 	if (prev != EG_TLS_S_IDLE && (prev != EG_TLS_S_SYNCED || off > 0))
 		d->resyncs++;
+	/* Jumping over a gap from an exact position: remember it. */
+	if ((prev == EG_TLS_S_SYNCED || prev == EG_TLS_S_GAP) && !d->hdr_have &&
+	    eg_seq_lt(d->next_hdr, seq + (uint32_t)off)) {
+		d->gap_open = true;
+		d->gap_hdr = d->next_hdr;
+		d->gap_end = seq + (uint32_t)off;
+	}
 	walk(d, seq, p, caplen, len, (uint32_t)off, ret, w);
+}
+
+/*
+ * A segment holding gap_hdr: walk its records up to gap_end into the
+ * history, without touching next_hdr (the tracker is already past the
+ * gap). A header split or implausible there closes the gap for good.
+ */
+static void fill_gap(struct eg_tls_dir *d, uint32_t seq, const uint8_t *p,
+		     uint32_t caplen, uint32_t len, struct eg_tls_seg *ret,
+		     struct walk *w)
+{
+	uint32_t off = d->gap_hdr - seq, stop = d->gap_end - seq;
+
+	while (off < len && off < stop) {
+		const uint8_t *h;
+
+		if (caplen < HDR || off > caplen - HDR ||
+		    !prefix_ok(p + off, HDR)) {
+			d->gap_open = false;
+			return;
+		}
+		h = p + off;
+		hist_push(d, seq + off, seq + off + HDR + rec_len(h), h[0]);
+		if (ret->n_headers < UINT8_MAX)
+			ret->n_headers++;
+		if (off == 0) {
+			w->first_at_zero = true;
+			w->first_type = h[0];
+		}
+		off += HDR + rec_len(h);
+	}
+	d->gap_hdr = seq + off;
+	if (off >= stop)
+		d->gap_open = false;
 }
 
 /*
@@ -329,6 +447,14 @@ int eg_tls_track(struct eg_tls_dir *d, uint32_t seq, const uint8_t *payload,
 	}
 	type = known_type(d, seq);
 
+	if (d->gap_open && d->next_hdr - d->gap_end > (1u << 30))
+		d->gap_open = false;    /* long past: serial numbers would lie */
+	if (d->gap_open && eg_seq_le(seq, d->gap_hdr) &&
+	    eg_seq_lt(d->gap_hdr, end)) {
+		fill_gap(d, seq, payload, caplen, len, ret, &w);
+		walked = true;
+		goto answer;
+	}
 	switch (d->state) {
 	case EG_TLS_S_SYNCED:
 	case EG_TLS_S_GAP:
@@ -342,7 +468,9 @@ int eg_tls_track(struct eg_tls_dir *d, uint32_t seq, const uint8_t *payload,
 			walk(d, seq, payload, caplen, len, d->next_hdr - seq,
 			     ret, &w);
 			walked = true;
-		} else if (eg_seq_lt(d->next_hdr, seq) && !retrans) {
+		} else if (eg_seq_lt(d->next_hdr, seq)) {
+			/* Beyond next_hdr: bytes the tracker never walked, even
+			 * when the flow layer saw later data first. */
 			hunt(d, seq, payload, caplen, len, ret, &w);
 			walked = true;
 		}
@@ -357,6 +485,7 @@ int eg_tls_track(struct eg_tls_dir *d, uint32_t seq, const uint8_t *payload,
 		break;
 	}
 
+answer:
 	ret->synced = type != 0;
 	if (!type && w.first_at_zero) {
 		type = w.first_type;
@@ -365,8 +494,11 @@ int eg_tls_track(struct eg_tls_dir *d, uint32_t seq, const uint8_t *payload,
 	if (!type && !walked && header_ok_at(payload, caplen, len, 0,
 					     SCAN_RESYNC))
 		type = payload[0];      /* a guess: not "synced" */
-	if (!walked)
-		ret->n_headers = (uint8_t)hist_starts_in(d, seq, len);
+	if (!walked) {
+		unsigned n = hist_count(d, seq, payload, caplen, len);
+
+		ret->n_headers = (uint8_t)(n < UINT8_MAX ? n : UINT8_MAX);
+	}
 	ret->content_type = type;
 	ret->is_tls = d->active || type != 0;
 	return 0;

@@ -152,8 +152,11 @@ struct frame {
 struct work {
 	struct ctx *c;
 	struct eg_rng rng;
-	uint32_t *idx, *tmp, *keys, *tmpk, *cnt, *feat;
-	double *w, *hist, *tot, *left;
+	/* idx[i]: training row of sample i of the tree; yc[i]: its class in
+	 * bits 0..7 and bootstrap count above, kept aligned with idx so the
+	 * scans read labels sequentially instead of gathering them. */
+	uint32_t *idx, *yc, *keys, *vals, *tmpk, *tmpv, *cnt, *feat;
+	double *hist, *tot, *left;
 	uint32_t *hcnt;
 	struct frame *stack;
 	/* the tree being grown */
@@ -166,12 +169,13 @@ struct work {
 static void work_free(struct work *w)
 {
 	free(w->idx);
-	free(w->tmp);
+	free(w->yc);
 	free(w->keys);
+	free(w->vals);
 	free(w->tmpk);
+	free(w->tmpv);
 	free(w->cnt);
 	free(w->feat);
-	free(w->w);
 	free(w->hist);
 	free(w->hcnt);
 	free(w->tot);
@@ -188,19 +192,20 @@ static int work_init(struct work *w, struct ctx *c)
 	memset(w, 0, sizeof(*w));
 	w->c = c;
 	w->idx = malloc(n * sizeof(uint32_t));
-	w->tmp = malloc(n * sizeof(uint32_t));
+	w->yc = malloc(n * sizeof(uint32_t));
 	w->keys = malloc(n * sizeof(uint32_t));
+	w->vals = malloc(n * sizeof(uint32_t));
 	w->tmpk = malloc(n * sizeof(uint32_t));
+	w->tmpv = malloc(n * sizeof(uint32_t));
 	w->cnt = malloc(n * sizeof(uint32_t));
 	w->feat = malloc(c->F * sizeof(uint32_t));
-	w->w = malloc(n * sizeof(double));
 	w->hist = malloc((size_t)c->hist_bins * c->C * sizeof(double));
 	w->hcnt = malloc((size_t)c->hist_bins * sizeof(uint32_t));
 	w->tot = malloc(c->C * sizeof(double));
 	w->left = malloc(c->C * sizeof(double));
 	w->stack = malloc((n + 64) * sizeof(*w->stack));
-	if (!w->idx || !w->tmp || !w->keys || !w->tmpk || !w->cnt ||
-	    !w->feat || !w->w || !w->hist || !w->hcnt || !w->tot ||
+	if (!w->idx || !w->yc || !w->keys || !w->vals || !w->tmpk ||
+	    !w->tmpv || !w->cnt || !w->feat || !w->hist || !w->hcnt || !w->tot ||
 	    !w->left || !w->stack) {
 		work_free(w);
 		return -ENOMEM;
@@ -262,123 +267,169 @@ struct best {
 	uint32_t next;     /* the next distinct code present */
 };
 
-static void radix_sort(struct work *w, uint32_t *idx, uint32_t n,
-		       const uint32_t *code, uint32_t nv)
-{
-	uint32_t *k = w->keys, *tk = w->tmpk, *ti = w->tmp, i, shift;
-	uint32_t count[256];
+#define YC_CLASS(v) ((v) & 255u)
+#define YC_COUNT(v) ((v) >> 8)
 
-	for (i = 0; i < n; i++)
-		k[i] = code[idx[i]];
+/* Sort (key, value) pairs by key: insertion sort when short, else LSD radix
+ * with 8-bit digits over the key's significant bytes. Returns the arrays
+ * holding the result (the inputs or the scratch pair). */
+static void sort_pairs(struct work *w, uint32_t n, uint32_t nv,
+		       uint32_t **ret_k, uint32_t **ret_v)
+{
+	uint32_t *k = w->keys, *v = w->vals, *tk = w->tmpk, *tv = w->tmpv;
+	uint32_t count[256], i, shift, *t;
+
 	if (n < 48) {
 		for (i = 1; i < n; i++) {
-			uint32_t kk = k[i], ii = idx[i], j = i;
+			uint32_t kk = k[i], vv = v[i], j = i;
 
 			while (j > 0 && k[j - 1] > kk) {
 				k[j] = k[j - 1];
-				idx[j] = idx[j - 1];
+				v[j] = v[j - 1];
 				j--;
 			}
 			k[j] = kk;
-			idx[j] = ii;
+			v[j] = vv;
 		}
+		*ret_k = k;
+		*ret_v = v;
 		return;
 	}
 	for (shift = 0; shift < 32 && (nv - 1) >> shift; shift += 8) {
-		uint32_t sum = 0, *sw;
+		uint32_t sum = 0;
 
 		memset(count, 0, sizeof(count));
 		for (i = 0; i < n; i++)
 			count[(k[i] >> shift) & 255]++;
 		for (i = 0; i < 256; i++) {
-			uint32_t t = count[i];
+			uint32_t c = count[i];
 
 			count[i] = sum;
-			sum += t;
+			sum += c;
 		}
 		for (i = 0; i < n; i++) {
-			uint32_t b = (k[i] >> shift) & 255, o = count[b]++;
+			uint32_t o = count[(k[i] >> shift) & 255]++;
 
 			tk[o] = k[i];
-			ti[o] = idx[i];
+			tv[o] = v[i];
 		}
-		memcpy(k, tk, n * sizeof(uint32_t));
-		sw = ti;
-		memcpy(idx, sw, n * sizeof(uint32_t));
+		t = k; k = tk; tk = t;
+		t = v; v = tv; tv = t;
 	}
+	*ret_k = k;
+	*ret_v = v;
 }
 
-static void consider(struct work *w, struct best *b, int f, uint32_t nL,
-		     uint32_t n, double WL, double W, uint32_t code,
-		     uint32_t next)
+/* The running left side of a scan. For gini the sums of squared class
+ * weights are updated per sample, so a boundary costs O(1), not O(C). */
+struct scan {
+	double WL, sl, sr;
+	uint32_t nL;
+};
+
+static inline void scan_add(struct work *w, struct scan *s, uint32_t k,
+			    double wt)
+{
+	double l = w->left[k], r = w->tot[k] - l;
+
+	s->sl += wt * (2 * l + wt);
+	s->sr += wt * (wt - 2 * r);
+	w->left[k] = l + wt;
+	s->WL += wt;
+}
+
+static void consider(struct work *w, struct best *b, int f,
+		     const struct scan *s, uint32_t n, double W,
+		     uint32_t code, uint32_t next)
 {
 	const struct ctx *c = w->c;
-	double s;
+	double WR = W - s->WL, sc;
 
-	if (nL < c->p->min_leaf || n - nL < c->p->min_leaf)
+	if (s->nL < c->p->min_leaf || n - s->nL < c->p->min_leaf)
 		return;
-	if (WL <= 0 || W - WL <= 0)
+	if (s->WL <= 0 || WR <= 0)
 		return;
-	s = proxy(c, w->left, w->tot, WL, W);
-	if (s > b->score) {
-		b->score = s;
+	if (c->p->criterion == EG_CRIT_GINI)
+		sc = s->sl / s->WL + s->sr / WR;
+	else
+		sc = proxy(c, w->left, w->tot, s->WL, W);
+	if (sc > b->score) {
+		b->score = sc;
 		b->feature = f;
 		b->code = code;
 		b->next = next;
 	}
 }
 
-/* Returns 1 when the feature is constant on the node. */
+static void scan_init(struct work *w, struct scan *s)
+{
+	const struct ctx *c = w->c;
+	uint32_t k;
+
+	memset(w->left, 0, c->C * sizeof(double));
+	s->WL = s->sl = 0;
+	s->sr = 0;
+	s->nL = 0;
+	for (k = 0; k < c->C; k++)
+		s->sr += w->tot[k] * w->tot[k];
+}
+
+/* Best threshold of feature f on samples [lo, hi) (node totals in w->tot).
+ * Returns 1 when the feature is constant on the node. */
 static int split_feature(struct work *w, uint32_t lo, uint32_t hi, int f,
 			 double W, struct best *b)
 {
 	const struct ctx *c = w->c;
 	const uint32_t *code = c->code + (size_t)f * c->n;
-	uint32_t n = hi - lo, nv = c->nvals[f], i, k, nL = 0, prev = 0;
-	uint32_t *idx = w->idx + lo;
-	double WL = 0;
+	const uint32_t *idx = w->idx + lo, *yc = w->yc + lo;
+	const double *cw = c->cw;
+	uint32_t n = hi - lo, nv = c->nvals[f], i, k, prev = 0, *sk, *sv;
+	struct scan s;
 	int have = 0;
 
-	memset(w->left, 0, c->C * sizeof(double));
+	scan_init(w, &s);
 	if (nv <= n && nv <= c->hist_bins) {
 		memset(w->hist, 0, (size_t)nv * c->C * sizeof(double));
 		memset(w->hcnt, 0, nv * sizeof(uint32_t));
 		for (i = 0; i < n; i++) {
-			uint32_t r = idx[i], cd = code[r];
+			uint32_t cd = code[idx[i]], v = yc[i];
 
-			w->hist[(size_t)cd * c->C + c->y[r]] += w->w[r];
+			w->hist[(size_t)cd * c->C + YC_CLASS(v)] +=
+				YC_COUNT(v) * cw[YC_CLASS(v)];
 			w->hcnt[cd]++;
 		}
 		for (i = 0; i < nv; i++) {
+			const double *h = w->hist + (size_t)i * c->C;
+
 			if (!w->hcnt[i])
 				continue;
-			if (have)
-				consider(w, b, f, nL, n, WL, W, prev, i);
 			if (w->hcnt[i] == n)
 				return 1;
-			for (k = 0; k < c->C; k++) {
-				double h = w->hist[(size_t)i * c->C + k];
-
-				w->left[k] += h;
-				WL += h;
-			}
-			nL += w->hcnt[i];
+			if (have)
+				consider(w, b, f, &s, n, W, prev, i);
+			for (k = 0; k < c->C; k++)
+				if (h[k] != 0)
+					scan_add(w, &s, k, h[k]);
+			s.nL += w->hcnt[i];
 			prev = i;
 			have = 1;
 		}
 		return 0;
 	}
-	radix_sort(w, idx, n, code, nv);
-	if (code[idx[0]] == code[idx[n - 1]])
+	for (i = 0; i < n; i++) {
+		w->keys[i] = code[idx[i]];
+		w->vals[i] = yc[i];
+	}
+	sort_pairs(w, n, nv, &sk, &sv);
+	if (sk[0] == sk[n - 1])
 		return 1;
 	for (i = 0; i < n; i++) {
-		uint32_t r = idx[i], cd = code[r];
+		uint32_t cd = sk[i], v = sv[i];
 
 		if (i && cd != prev)
-			consider(w, b, f, nL, n, WL, W, prev, cd);
-		w->left[c->y[r]] += w->w[r];
-		WL += w->w[r];
-		nL++;
+			consider(w, b, f, &s, n, W, prev, cd);
+		scan_add(w, &s, YC_CLASS(v), YC_COUNT(v) * cw[YC_CLASS(v)]);
+		s.nL++;
 		prev = cd;
 	}
 	return 0;
@@ -439,10 +490,11 @@ static void node_totals(struct work *w, uint32_t lo, uint32_t hi, double *ret_W)
 
 	memset(w->tot, 0, c->C * sizeof(double));
 	for (i = lo; i < hi; i++) {
-		uint32_t r = w->idx[i];
+		uint32_t v = w->yc[i];
+		double wt = YC_COUNT(v) * c->cw[YC_CLASS(v)];
 
-		w->tot[c->y[r]] += w->w[r];
-		W += w->w[r];
+		w->tot[YC_CLASS(v)] += wt;
+		W += wt;
 	}
 	*ret_W = W;
 }
@@ -491,10 +543,12 @@ static uint32_t partition(struct work *w, uint32_t lo, uint32_t hi,
 		if (code[w->idx[i]] <= b->code) {
 			i++;
 		} else {
-			uint32_t t = w->idx[--j];
+			uint32_t t = w->idx[--j], v = w->yc[j];
 
 			w->idx[j] = w->idx[i];
 			w->idx[i] = t;
+			w->yc[j] = w->yc[i];
+			w->yc[i] = v;
 		}
 	}
 	return i;
@@ -529,8 +583,8 @@ static int grow(struct work *w, unsigned t)
 
 		if (!k)
 			continue;
-		w->idx[m++] = i;
-		w->w[i] = k * c->cw[c->y[i]];
+		w->idx[m] = i;
+		w->yc[m++] = c->y[i] | k << 8;
 	}
 	w->stack[sp++] = (struct frame){ 0, m, 0, 0, 0 };
 	while (sp) {

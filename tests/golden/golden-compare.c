@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include "echoguard/capture.h"
@@ -57,20 +58,30 @@ static const char *const field_names[F_COUNT] = {
 
 #define MAX_CATS 16
 struct tally {
-	uint64_t compared, agree;
+	uint64_t compared, agree, undecided;
 	unsigned n_cats;
 	const char *cat[MAX_CATS];
 	uint64_t cat_n[MAX_CATS];
 };
 
-/* Previous snd_max per flow direction, to say why a retransmission verdict
- * differs (partial overlap or not). Keyed by flow pointer: the table's
- * slots never move. A test tool, so a plain linear-probe array. */
+/* Per flow direction, before the current packet: our snd_max, and the
+ * highest sequence number any segment of it showed (pure ACKs included,
+ * as Wireshark counts), to say why a retransmission verdict differs.
+ * Keyed by flow pointer: the table's slots never move. A test tool, so a
+ * plain linear-probe array. */
 #define PREV_SLOTS 8192
 struct prev {
 	const void *key[PREV_SLOTS];
 	uint32_t snd_max[PREV_SLOTS];
+	uint32_t seen_max[PREV_SLOTS];
 	bool valid[PREV_SLOTS];
+};
+
+struct seg_ctx {
+	bool new_flow;      /* the engine created the flow for this packet */
+	bool have;          /* the direction was seen before */
+	uint32_t snd_max;   /* ours */
+	uint32_t seen_max;  /* Wireshark-like: max seq + length, any segment */
 };
 
 static size_t prev_slot(struct prev *pv, const void *key)
@@ -92,24 +103,29 @@ static size_t prev_slot(struct prev *pv, const void *key)
 /* Parse one data line of the reference; -EBADMSG if malformed. */
 static int parse_row(char *line, struct ref_row *r)
 {
-	char layer[8];
+	char ctype[8], layer[8];
 	int n;
 
-	n = sscanf(line, "%u\t%7s\t%u\t%d\t%7s\t%d\t%7s\t%7s", &r->frame,
-		   r->l4, &r->paylen, &r->ctype, layer, &r->retrans, r->ws,
+	n = sscanf(line, "%u\t%7s\t%u\t%7s\t%7s\t%d\t%7s\t%7s", &r->frame,
+		   r->l4, &r->paylen, ctype, layer, &r->retrans, r->ws,
 		   r->src);
 	if (n != 8)
 		return -EBADMSG;
-	r->layer = layer[0] == '-' ? -1 : atoi(layer);
+	/* '?': the reference does not decide (bytes Wireshark could not
+	 * place); such a field is not compared. */
+	r->ctype = ctype[0] == '?' ? -1 : atoi(ctype);
+	r->layer = layer[0] == '?' || layer[0] == '-' ? -1 : atoi(layer);
 	return 0;
 }
 
 /* Load REF.tsv: '#' comments, one header line, then one row per frame in
- * frame order. Errors name the file and line. */
+ * frame order (comment lines can be long: they hold the tshark commands).
+ * Errors name the file and line. */
 static int ref_load(const char *path, struct ref *ret)
 {
 	struct ref r = { 0 };
-	char line[512];
+	char *line = NULL;
+	size_t linecap = 0;
 	unsigned lineno = 0;
 	bool header = false;
 	FILE *f;
@@ -119,7 +135,7 @@ static int ref_load(const char *path, struct ref *ret)
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &linecap, f) > 0) {
 		lineno++;
 		if (line[0] == '#')
 			continue;
@@ -150,10 +166,12 @@ static int ref_load(const char *path, struct ref *ret)
 		r.n++;
 	}
 	fclose(f);
+	free(line);
 	*ret = r;
 	return 0;
 bad:
 	fclose(f);
+	free(line);
 	free(r.rows);
 	return -EBADMSG;
 }
@@ -180,15 +198,23 @@ static void tally_add(struct tally *t, const char *cat)
  * view of the segment. "unexplained" means a bug on one side.
  */
 static const char *categorise(enum field f, const struct ref_row *r,
-			      const struct eg_pkt_info *in, bool have_prev,
-			      uint32_t prev_max)
+			      const struct eg_pkt_info *in,
+			      const struct seg_ctx *sc)
 {
 	const struct eg_packet *p = &in->pkt;
-	bool partial = have_prev && p->payload_len &&
-		       eg_seq_lt(prev_max, p->seq + p->payload_len);
+	uint32_t end = p->seq + p->payload_len +
+		       !!(p->tcp_flags & EG_TCP_SYN) +
+		       !!(p->tcp_flags & EG_TCP_FIN);
+	bool partial = sc->have && eg_seq_lt(sc->snd_max, end);
 
 	switch (f) {
 	case F_RETRANS:
+		if (r->retrans && sc->new_flow)
+			return "a new flow for us: the old one expired (closed "
+			       "or idle timeout), Wireshark keeps it forever";
+		if (r->retrans && partial && eg_seq_le(end, sc->seen_max))
+			return "bytes the capture missed, revealed by a later "
+			       "segment's seq";
 		if (r->retrans && strchr(r->ws, 'S') && partial)
 			return "spurious retransmission extending past snd_max";
 		if (r->retrans && partial)
@@ -326,8 +352,7 @@ int main(int argc, char **argv)
 		struct eg_pkt_info in;
 		const struct ref_row *r;
 		int ours[F_COUNT], theirs[F_COUNT];
-		uint32_t prev_max = 0;
-		bool have_prev = false;
+		struct seg_ctx sc = { 0 };
 		size_t slot = 0;
 
 		frames++;
@@ -339,11 +364,22 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		r = &ref.rows[fr.index - 1];
-		if (in.flow) {
+		if (in.flow && in.pkt.l4_proto == IPPROTO_TCP) {
+			uint32_t end = in.pkt.seq + in.pkt.payload_len +
+				       !!(in.pkt.tcp_flags & EG_TCP_SYN) +
+				       !!(in.pkt.tcp_flags & EG_TCP_FIN);
+
 			slot = prev_slot(pv, &in.flow->dir[in.dir]);
-			have_prev = pv->valid[slot];
-			prev_max = pv->snd_max[slot];
-			pv->valid[slot] = in.flow->dir[in.dir].seq_valid;
+			sc.new_flow = in.flow->created_ns == fr.ts_ns &&
+				      in.flow->dir[in.dir].pkts == 1;
+			if (sc.new_flow)
+				pv->valid[slot] = false;
+			sc.have = pv->valid[slot];
+			sc.snd_max = pv->snd_max[slot];
+			sc.seen_max = pv->seen_max[slot];
+			if (!sc.have || eg_seq_lt(pv->seen_max[slot], end))
+				pv->seen_max[slot] = end;
+			pv->valid[slot] = true;
 			pv->snd_max[slot] = in.flow->dir[in.dir].snd_max;
 		}
 		ours[F_CTYPE] = in.content_type;
@@ -355,14 +391,16 @@ int main(int argc, char **argv)
 		for (k = 0; k < F_COUNT; k++) {
 			const char *cat;
 
-			if (theirs[k] < 0)
-				continue; /* not defined for this frame */
+			if (theirs[k] < 0) {
+				tally[k].undecided++;
+				continue; /* the reference does not decide */
+			}
 			tally[k].compared++;
 			if (ours[k] == theirs[k]) {
 				tally[k].agree++;
 				continue;
 			}
-			cat = categorise(k, r, &in, have_prev, prev_max);
+			cat = categorise(k, r, &in, &sc);
 			tally_add(&tally[k], cat);
 			fprintf(log, "%llu\t%s\t%d\t%d\t%u\t%s\t%s\t%s\n",
 				(unsigned long long)fr.index, field_names[k],
@@ -382,16 +420,17 @@ int main(int argc, char **argv)
 
 	status = 0;
 	printf("%s: %llu frames\n", name, (unsigned long long)frames);
-	printf("%-15s %9s %9s %9s %8s\n", "field", "compared", "agree",
-	       "disagree", "agree%");
+	printf("%-15s %9s %9s %9s %8s %9s\n", "field", "compared", "agree",
+	       "disagree", "agree%", "undecided");
 	for (k = 0; k < F_COUNT; k++) {
 		struct tally *t = &tally[k];
 		double pct = t->compared ? 100.0 * t->agree / t->compared : 0;
 
-		printf("%-15s %9llu %9llu %9llu %7.2f%%%s\n", field_names[k],
-		       (unsigned long long)t->compared,
+		printf("%-15s %9llu %9llu %9llu %7.2f%% %9llu%s\n",
+		       field_names[k], (unsigned long long)t->compared,
 		       (unsigned long long)t->agree,
 		       (unsigned long long)(t->compared - t->agree), pct,
+		       (unsigned long long)t->undecided,
 		       pct + 1e-9 < min_pct ? "  BELOW THRESHOLD" : "");
 		for (i = 0; i < t->n_cats; i++)
 			printf("    %5llu  %s\n",

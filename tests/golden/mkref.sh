@@ -11,6 +11,9 @@
 # tests/golden/<capture>.ref.tsv. The header of every reference names the
 # tshark version and these exact commands. Needs tshark and /usr/bin/python3
 # (standard library only). The golden test itself never runs tshark.
+#
+# For a wider check outside the committed set: MKREF_CAPTURES="a.pcap b.pcap"
+# (or "all") and MKREF_OUT=/some/dir (see README.md, "All 94 captures").
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,14 +24,20 @@ pcaps=$data/vcf/pcap
 CAPTURES="alexa_5_40s.pcap
 what_is_the_weather_5_60_80_100_120_140_capture.pcap
 how_far_away_is_the_moon_5_30s.pcap"
+outdir=${MKREF_OUT:-$here}
+case ${MKREF_CAPTURES:-} in
+"") ;;
+all) CAPTURES=$(ls "$pcaps") ;;
+*) CAPTURES=$(printf '%s\n' $MKREF_CAPTURES) ;;
+esac
 
 FIELDS_A="frame.number frame.protocols ip.src ipv6.src tcp.stream tcp.srcport
 tcp.seq tcp.len tcp.nxtseq tcp.reassembled_in tls.record.content_type
-tls.record.length tcp.analysis.retransmission tcp.analysis.fast_retransmission
+tls.record.length tls.record.version tcp.analysis.retransmission tcp.analysis.fast_retransmission
 tcp.analysis.spurious_retransmission tcp.analysis.out_of_order
 tcp.analysis.keep_alive tcp.analysis.zero_window_probe
-tcp.analysis.lost_segment tcp.payload udp.length"
-FIELDS_B="frame.number tcp.seq tls.record.content_type tls.record.length"
+tcp.analysis.lost_segment tcp.payload udp.length tcp.segment"
+FIELDS_B="frame.number tcp.seq tls.record.content_type tls.record.length tls.record.version"
 
 command -v tshark >/dev/null || { echo "mkref.sh: tshark not found" >&2; exit 1; }
 [ -d "$pcaps" ] || { echo "mkref.sh: $pcaps: no such directory" >&2; exit 1; }
@@ -49,7 +58,7 @@ trap 'rm -rf "$tmp"' EXIT
 echo "$CAPTURES" | while IFS= read -r cap; do
 	[ -n "$cap" ] || continue
 	in=$pcaps/$cap
-	out=$here/${cap%.pcap}.ref.tsv
+	out=$outdir/${cap%.pcap}.ref.tsv
 	# shellcheck disable=SC2046,SC2086 # word splitting of the option lists
 	tshark -n -r "$in" $common $passa $(eflags "$FIELDS_A") \
 		>"$tmp/a.tsv" 2>"$tmp/a.err" || { cat "$tmp/a.err" >&2; exit 1; }

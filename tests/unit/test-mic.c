@@ -220,6 +220,14 @@ static void test_fixed_and_config_errors(void)
 	CHECK_EQ(eg_mic_refresh(m), -ENOENT);
 	CHECK_EQ(eg_mic_fd(m), -1);
 	eg_mic_free(m);
+
+	/* A device that is not a GPIO chip: the line request ioctl fails. */
+	snprintf(c.chip, sizeof(c.chip), "/dev/null");
+	CHECK_EQ(eg_mic_new(&c, &m, err, sizeof(err)), 1);
+	CHECK(strstr(err, "/dev/null line 3") != NULL);
+	CHECK_EQ(eg_mic_refresh(m), -ENOTTY);
+	CHECK_EQ(eg_mic_get(m), 0);
+	eg_mic_free(m);
 	CHECK(eg_mic_free(NULL) == NULL);
 }
 

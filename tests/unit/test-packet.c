@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "echoguard/capture.h"
 #include "echoguard/packet.h"
 #include "tap.h"
 
@@ -757,6 +758,81 @@ static void test_strerror_and_addr(void)
 		    "52.213.169.1");
 }
 
+/* Our view of one frame in the columns of tests/data/packet/mkref.sh. */
+static void format_fields(const struct eg_frame *f, const struct eg_packet *p,
+			  char *out, size_t len)
+{
+	char tcp[256] = "\t\t\t\t\t\t\t\t\t\t\t\t\t", udp[64] = "\t\t";
+	char mss[8] = "", ws[8] = "", sack[8] = "", ts[32] = "\t";
+
+	if (p->l4_proto == IPPROTO_TCP && eg_packet_is_tcp(p)) {
+		if (p->opts.mss)
+			snprintf(mss, sizeof(mss), "%u", p->opts.mss);
+		if (p->opts.has_wscale)
+			snprintf(ws, sizeof(ws), "%u", p->opts.wscale);
+		if (p->opts.n_sack)
+			snprintf(sack, sizeof(sack), "%u", p->opts.n_sack);
+		if (p->opts.has_timestamp)
+			snprintf(ts, sizeof(ts), "%u\t%u", p->opts.tsval,
+				 p->opts.tsecr);
+		snprintf(tcp, sizeof(tcp),
+			 "%u\t%u\t%u\t%u\t0x%04x\t%u\t%u\t%u\t%s\t%s\t%s\t%s\t%s",
+			 p->sport, p->dport, p->payload_len, p->tcp_header_len,
+			 p->tcp_flags, p->seq, p->ack, p->window, mss, ws, sack,
+			 p->opts.sack_permitted ? "0402" : "", ts);
+	} else if (p->l4_proto == IPPROTO_UDP && p->error == EG_PERR_NONE) {
+		snprintf(udp, sizeof(udp), "%u\t%u\t%u", p->sport, p->dport,
+			 p->payload_len + 8);
+	}
+	snprintf(out, len, "%llu\t%u\t%u\t%u\t%u\t%s\t%s",
+		 (unsigned long long)f->index, p->ip_total_len,
+		 p->ip_header_len, p->ttl, p->l4_proto, tcp, udp);
+}
+
+/*
+ * Every frame of a real capture against Wireshark's reading of it
+ * (tests/data/packet/what_is_the_weather.fields.tsv, made by mkref.sh with
+ * tshark 4.0): lengths, ports, flags, sequence numbers, window and TCP
+ * options. The capture has IPv4 options (IGMP router alert), ICMP, UDP,
+ * SACK blocks and 742 frames with Ethernet padding.
+ */
+static void test_real_reference(void)
+{
+	char path[4096], want[512], got[512];
+	struct eg_capture *cap = NULL;
+	struct eg_frame f;
+	struct eg_packet p;
+	unsigned rows = 0, diff = 0;
+	FILE *ref;
+
+	ref = fopen(EG_SOURCE_DIR
+		    "/tests/data/packet/what_is_the_weather.fields.tsv", "r");
+	CHECK(ref != NULL);
+	if (!ref)
+		return;
+	snprintf(path, sizeof(path),
+		 "%s/vcf/pcap/what_is_the_weather_5_60_80_100_120_140_capture.pcap",
+		 eg_test_shared_data());
+	CHECK_EQ(eg_capture_open(path, &cap, got, sizeof(got)), 0);
+	while (cap && eg_capture_next(cap, &f, got, sizeof(got)) == 1) {
+		if (!fgets(want, sizeof(want), ref))
+			break;
+		want[strcspn(want, "\n")] = '\0';
+		CHECK_EQ(eg_packet_parse_frame(f.linktype, f.data, f.caplen,
+					       f.len, &p), 0);
+		format_fields(&f, &p, got, sizeof(got));
+		rows++;
+		if (strcmp(want, got) != 0 && diff++ < 5)
+			fprintf(stderr, "    frame %llu:\n    tshark: %s\n    ours:   %s\n",
+				(unsigned long long)f.index, want, got);
+	}
+	CHECK_EQ(rows, 3114);
+	CHECK_EQ(diff, 0);
+	printf("%s: %u frames, %u differ from tshark\n", path, rows, diff);
+	fclose(ref);
+	eg_capture_free(cap);
+}
+
 int main(void)
 {
 	test_ipv4_tcp();
@@ -772,5 +848,8 @@ int main(void)
 	test_ethernet_lengths();
 	test_truncation();
 	test_strerror_and_addr();
+	/* last, and only when all else passed: it may skip (exit 77) */
+	if (eg_test_failed == 0)
+		test_real_reference();
 	return eg_test_done();
 }

@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# models/build.sh: rebuild the default model bit for bit from the real
+# captures (../shared/data/vcf) and the simulated Echo (fixed seeds).
+#
+#   models/build.sh [-B BUILD_DIR] [-o OUT.egf] [--check] [--keep DIR]
+#
+# Default output models/default.egf. --check builds into a temporary file
+# and compares it with the shipped models/default.egf byte for byte (exit 1
+# when they differ). The data: ECHOGUARD_SHARED_DATA or ../shared/data.
+# Steps (each deterministic):
+#   1. echoguard extract --features flow --margin 2 over vcf/pcap with
+#      vcf/interactions.csv (expected/justified + the five protocol classes)
+#   2. echosim.py pcap: 10 muted captures of 1800 s (seeds 1-10: 4 with
+#      injected voice, 4 with injected bulk uploads, 2 with a chatty muted
+#      device), extracted with --context muted (not_justified)
+#   3. echoguard train --features flow --trees 50 --max-depth 16 --seed 6
+#      --split none on both CSVs
+#   4. the model's metadata is made reproducible: the training date and
+#      duration are replaced by fixed values (models/canon-meta.py)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+build="$src/build"
+out="$here/default.egf"
+check=0
+keep=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-B) build=$2; shift 2 ;;
+	-o) out=$2; shift 2 ;;
+	--check) check=1; shift ;;
+	--keep) keep=$2; shift 2 ;;
+	-h|--help) sed -n 2,21p "$0"; exit 0 ;;
+	*) echo "models/build.sh: unknown argument: $1" >&2; exit 2 ;;
+	esac
+done
+data=${ECHOGUARD_SHARED_DATA:-$src/../shared/data}
+vcf="$data/vcf"
+eg="$build/src/echoguard"
+py=/usr/bin/python3
+[ -d "$vcf/pcap" ] || { echo "models/build.sh: $vcf/pcap: no such directory" >&2; exit 77; }
+[ -x "$eg" ] || { echo "models/build.sh: $eg: not built (cmake --build $build)" >&2; exit 2; }
+
+# The recipe: change it only together with the shipped model and the card.
+TREES=50
+DEPTH=16
+SEED=6
+MARGIN=2
+DURATION=1800
+MODEL_DATE=2026-11-22T00:00:00Z
+
+if [ -n "$keep" ]; then
+	work=$keep
+	mkdir -p "$work"
+else
+	work=$(mktemp -d "${TMPDIR:-/tmp}/eg-model-XXXXXX")
+	trap 'rm -rf "$work"' EXIT
+fi
+mkdir -p "$work/sim"
+
+"$eg" extract --device 192.168.86.40 --features flow --margin $MARGIN \
+	--interactions "$vcf/interactions.csv" -o "$work/real.csv" "$vcf/pcap"
+
+sim() { # scenario seed name extra...
+	s=$1 seed=$2 name=$3
+	shift 3
+	"$py" "$src/src/sim/echosim.py" pcap --scenario "$s" --duration $DURATION \
+		--seed "$seed" "$@" -o "$work/sim/$name-$seed.pcapng" 2>/dev/null
+}
+for i in 1 2 3 4; do sim muted $i sim-muted-voice --inject voice; done
+for i in 5 6 7 8; do sim muted $i sim-muted-bulk --inject bulk; done
+for i in 9 10; do
+	sim muted $i sim-muted-chatty --muted-sends keepalive,connections,metrics,events
+done
+"$eg" extract --device 192.168.86.40 --features flow --context muted \
+	-o "$work/sim.csv" "$work/sim"
+
+# relative names: the metadata lists the CSVs as given
+(cd "$work" && "$eg" train --features flow --trees $TREES --max-depth $DEPTH \
+	--seed $SEED --threads 2 --split none -o model.egf real.csv sim.csv >train.log)
+"$py" "$here/canon-meta.py" "$work/model.egf" "$MODEL_DATE"
+
+if [ $check = 1 ]; then
+	if cmp -s "$work/model.egf" "$here/default.egf"; then
+		echo "models/build.sh: rebuilt model is identical to models/default.egf"
+		exit 0
+	fi
+	echo "models/build.sh: rebuilt model DIFFERS from models/default.egf" >&2
+	cmp "$work/model.egf" "$here/default.egf" >&2 || true
+	exit 1
+fi
+cp "$work/model.egf" "$out.tmp"
+mv "$out.tmp" "$out"
+sha256sum "$out" | sed "s|  .*/|  |" >"$out.sha256"
+echo "models/build.sh: wrote $out ($(wc -c <"$out") bytes)"

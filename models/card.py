@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""card.py: the figures of docs/model-card.md, measured with echoguard itself.
+
+Usage: /usr/bin/python3 models/card.py --work DIR [--build BUILD] [--folds 5]
+           [--json OUT.json] [--markdown OUT.md]
+
+DIR is a `models/build.sh --keep DIR` directory (real.csv, sim.csv and the
+simulated captures in DIR/sim). Split by capture file: the real captures
+and the simulated ones are each dealt round-robin (sorted by name) into K
+folds; for every fold a model is trained with the shipped recipe on the
+other folds (`echoguard train`), then
+  - `echoguard eval --predictions` on the held-out rows gives per-class
+    precision/recall/F1, real and simulated apart;
+  - `echoguard replay` (the daemon's per-packet path) over the held-out
+    captures gives the false blocks of expected app data (real captures,
+    --interactions) and the unjustified upload bytes let through (simulated
+    muted captures, --mic off --context muted), for several min_confidence.
+Nothing is averaged across real and simulated data. Standard library only.
+"""
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+
+RECIPE = ["--features", "flow", "--trees", "50", "--max-depth", "16",
+	  "--seed", "6", "--threads", "2", "--split", "none"]
+MIN_CONF = [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
+MARGINS = [0, 2, 5, 10]
+
+
+def read_csv(path):
+	with open(path) as fh:
+		header = fh.readline()
+		rows = fh.readlines()
+	cols = header.rstrip("\n").split(",")
+	return header, cols, rows
+
+
+def field(row, i):
+	return row.rstrip("\n").split(",")[i]
+
+
+def run(cmd, **kw):
+	res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+			     text=True, **kw)
+	if res.returncode not in (0, 1):
+		sys.exit("card.py: %s: exit %d\n%s" % (" ".join(cmd), res.returncode,
+						       res.stderr))
+	return res.stdout
+
+
+def replay(eg, ini, model, files, extra, mc):
+	out = run([eg, "replay", "-c", ini, "--model", model, "--summary",
+		   "--json", "--min-confidence", str(mc)] + extra + files)
+	for line in reversed(out.splitlines()):
+		if line.startswith("{") and '"summary"' in line:
+			return json.loads(line)
+	sys.exit("card.py: replay printed no summary")
+
+
+def prf(pairs, classes):
+	out = {}
+	for c in classes:
+		tp = sum(1 for t, p in pairs if t == c and p == c)
+		fp = sum(1 for t, p in pairs if t != c and p == c)
+		fn = sum(1 for t, p in pairs if t == c and p != c)
+		pr = tp / (tp + fp) if tp + fp else 0.0
+		rc = tp / (tp + fn) if tp + fn else 0.0
+		f1 = 2 * pr * rc / (pr + rc) if pr + rc else 0.0
+		out[c] = {"precision": pr, "recall": rc, "f1": f1,
+			  "support": tp + fn}
+	return out
+
+
+def main():
+	ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+	here = os.path.dirname(os.path.abspath(__file__))
+	ap.add_argument("--work", required=True)
+	ap.add_argument("--build", default=os.path.join(here, "..", "build"))
+	ap.add_argument("--data", default=os.environ.get(
+	    "ECHOGUARD_SHARED_DATA", os.path.join(here, "..", "..", "shared", "data")))
+	ap.add_argument("--folds", type=int, default=5)
+	ap.add_argument("--json")
+	ap.add_argument("--markdown")
+	ap.add_argument("--trees", help="override the recipe (exploration)")
+	ap.add_argument("--max-depth", help="override the recipe (exploration)")
+	ap.add_argument("--extra", default="", help="more train options "
+			"(exploration), e.g. \"--balance weights\"")
+	ap.add_argument("--no-replay", action="store_true",
+			help="only the classification reports")
+	a = ap.parse_args()
+	for opt, val in (("--trees", a.trees), ("--max-depth", a.max_depth)):
+		if val is not None:
+			RECIPE[RECIPE.index(opt) + 1] = val
+	RECIPE.extend(a.extra.split())
+	eg = os.path.join(a.build, "src", "echoguard")
+	vcf = os.path.join(a.data, "vcf")
+	work = a.work
+	ini = os.path.join(work, "card.ini")
+	with open(ini, "w") as fh:
+		fh.write("[device]\naddress = 192.168.86.40\n[model]\nfeatures = flow\n")
+
+	header, cols, real = read_csv(os.path.join(work, "real.csv"))
+	_, _, sim = read_csv(os.path.join(work, "sim.csv"))
+	isrc, icls, ilen = cols.index("source"), cols.index("class"), cols.index("length")
+	by_src = collections.defaultdict(list)
+	for r in real + sim:
+		by_src[field(r, isrc)].append(r)
+	real_src = sorted({field(r, isrc) for r in real})
+	sim_src = sorted({field(r, isrc) for r in sim})
+	K = a.folds
+	folds = [(real_src[k::K], sim_src[k::K]) for k in range(K)]
+
+	counts = {"real": collections.Counter(field(r, icls) for r in real),
+		  "sim": collections.Counter(field(r, icls) for r in sim)}
+	pairs = {"real": [], "sim": []}
+	fb = {mc: [0, 0] for mc in MIN_CONF}      # dropped, total (expected)
+	jd = {mc: [0, 0] for mc in MIN_CONF}      # real justified bytes dropped
+	miss = {mc: [0, 0] for mc in MIN_CONF}    # bytes accepted, total
+	fb_margin = {m: [0, 0] for m in MARGINS}
+	for k, (rs, ss) in enumerate(folds):
+		held = set(rs) | set(ss)
+		fdir = os.path.join(work, "fold%d" % k)
+		os.makedirs(fdir, exist_ok=True)
+		with open(os.path.join(fdir, "train.csv"), "w") as fh:
+			fh.write(header)
+			for s, rows in sorted(by_src.items()):
+				if s not in held:
+					fh.writelines(rows)
+		model = os.path.join(fdir, "model.egf")
+		run([eg, "train"] + RECIPE + ["-o", model,
+					      os.path.join(fdir, "train.csv")])
+		for kind, srcs in (("real", rs), ("sim", ss)):
+			test = os.path.join(fdir, "test-%s.csv" % kind)
+			rows = [r for s in srcs for r in by_src[s]]
+			with open(test, "w") as fh:
+				fh.write(header)
+				fh.writelines(rows)
+			pred = os.path.join(fdir, "pred-%s.txt" % kind)
+			run([eg, "eval", "--model", model, "--predictions", pred, test])
+			with open(pred) as fh:
+				p = [x.strip() for x in fh]
+			pairs[kind] += [(field(r, icls), q) for r, q in zip(rows, p)]
+		rfiles = [os.path.join(vcf, "pcap", s) for s in rs]
+		sfiles = [os.path.join(work, "sim", s) for s in ss]
+		for mc in ([] if a.no_replay else MIN_CONF):
+			j = replay(eg, ini, model, rfiles, ["--mic", "on", "--interactions",
+				   os.path.join(vcf, "interactions.csv")], mc)
+			fb[mc][0] += j["false_block"]["dropped"]
+			fb[mc][1] += j["false_block"]["total"]
+			lab = j["labels"]["justified"]
+			jd[mc][0] += lab["payload_dropped"]
+			jd[mc][1] += lab["payload_dropped"] + lab["payload_accepted"]
+			j = replay(eg, ini, model, sfiles, ["--mic", "off", "--context",
+				   "muted"], mc)
+			miss[mc][0] += j["miss"]["bytes_accepted"]
+			miss[mc][1] += j["miss"]["bytes_total"]
+		for m in ([] if a.no_replay else MARGINS):
+			j = replay(eg, ini, model, rfiles, ["--mic", "on", "--margin", str(m),
+				   "--interactions", os.path.join(vcf, "interactions.csv")], 0.5)
+			fb_margin[m][0] += j["false_block"]["dropped"]
+			fb_margin[m][1] += j["false_block"]["total"]
+		print("card.py: fold %d/%d done" % (k + 1, K), file=sys.stderr)
+
+	classes = sorted(set(counts["real"]) | set(counts["sim"]))
+	res = {"folds": K, "recipe": RECIPE,
+	       "captures": {"real": len(real_src), "sim": len(sim_src)},
+	       "counts": {k: dict(v) for k, v in counts.items()},
+	       "report": {k: prf(pairs[k], sorted(counts[k])) for k in pairs},
+	       "accuracy": {k: sum(1 for t, p in pairs[k] if t == p) / len(pairs[k])
+			    for k in pairs},
+	       "false_block": {str(mc): v for mc, v in fb.items()},
+	       "justified_bytes_dropped": {str(mc): v for mc, v in jd.items()},
+	       "miss": {str(mc): v for mc, v in miss.items()},
+	       "false_block_by_margin": {str(m): v for m, v in fb_margin.items()}}
+	if a.json:
+		with open(a.json, "w") as fh:
+			json.dump(res, fh, indent=1, sort_keys=True)
+	md = markdown(res, classes)
+	if a.markdown:
+		with open(a.markdown, "w") as fh:
+			fh.write(md)
+	else:
+		sys.stdout.write(md)
+
+
+def markdown(res, classes):
+	s = []
+	s.append("| class | real rows | simulated rows |")
+	s.append("| --- | ---: | ---: |")
+	for c in classes:
+		s.append("| %s | %d | %d |" % (c, res["counts"]["real"].get(c, 0),
+					       res["counts"]["sim"].get(c, 0)))
+	for kind, title in (("real", "real captures"), ("sim", "simulated muted captures")):
+		s.append("\n%s (%d captures), %d-fold split by capture file, accuracy %.4f:\n"
+			 % (title.capitalize(), res["captures"][kind], res["folds"],
+			    res["accuracy"][kind]))
+		s.append("| class | precision | recall | F1 | support |")
+		s.append("| --- | ---: | ---: | ---: | ---: |")
+		for c, v in sorted(res["report"][kind].items()):
+			s.append("| %s | %.3f | %.3f | %.3f | %d |" % (
+			    c, v["precision"], v["recall"], v["f1"], v["support"]))
+	s.append("\n| min_confidence | false blocks of expected app data (real) | real justified bytes dropped | unjustified upload bytes let through (simulated muted) |")
+	s.append("| ---: | ---: | ---: | ---: |")
+	for mc in MIN_CONF:
+		f, j, m = (res["false_block"][str(mc)], res["justified_bytes_dropped"][str(mc)],
+			   res["miss"][str(mc)])
+		s.append("| %.2f | %.4f%% (%d / %d) | %.1f%% | %.4f%% (%d / %d B) |" % (
+		    mc, 100.0 * f[0] / max(1, f[1]), f[0], f[1],
+		    100.0 * j[0] / max(1, j[1]), 100.0 * m[0] / max(1, m[1]), m[0], m[1]))
+	s.append("\n| label margin (s) | false blocks at min_confidence 0.5 |")
+	s.append("| ---: | ---: |")
+	for m in MARGINS:
+		f = res["false_block_by_margin"][str(m)]
+		s.append("| %d | %.4f%% (%d / %d) |" % (m, 100.0 * f[0] / max(1, f[1]),
+							f[0], f[1]))
+	return "\n".join(s) + "\n"
+
+
+if __name__ == "__main__":
+	main()
