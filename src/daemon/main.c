@@ -201,7 +201,8 @@ static void reload(struct daemon *d)
 	if (r == 0 && new->cfg.model.features != old->cfg.model.features) {
 		snprintf(err, sizeof(err), "%s: [model] features changed from "
 			 "%s to %s: the flow tables compute the old set; "
-			 "restart echoguardd to change it", d->config_path ? d->config_path : "(defaults)",
+			 "restart echoguardd to change it",
+			 d->config_path ? d->config_path : "(defaults)",
 			 eg_schema_get(old->cfg.model.features)->name,
 			 eg_schema_get(new->cfg.model.features)->name);
 		new = eg_runtime_free(new);

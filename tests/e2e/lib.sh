@@ -206,7 +206,7 @@ eg_model() {
 	$E extract --context muted -o "$d/muted.csv" "$d/sim-muted-3.pcapng" "$d/sim-muted-4.pcapng" 2>/dev/null ||
 		eg_fail "echoguard extract"
 	if $E train --help >/dev/null 2>&1; then
-		$E train --trees 30 --seed 1 -o "$out" "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null 2>&1 ||
+		$E train --trees 30 --seed 1 --split none --features seed --threads 2 -o "$out" "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null 2>&1 ||
 			"$build/tests/e2e/egtrain" "$out" 30 1 "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null ||
 			eg_fail "training a model"
 	else
