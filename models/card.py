@@ -87,12 +87,15 @@ def main():
 	ap.add_argument("--markdown")
 	ap.add_argument("--trees", help="override the recipe (exploration)")
 	ap.add_argument("--max-depth", help="override the recipe (exploration)")
+	ap.add_argument("--extra", default="", help="more train options "
+			"(exploration), e.g. \"--balance weights\"")
 	ap.add_argument("--no-replay", action="store_true",
 			help="only the classification reports")
 	a = ap.parse_args()
 	for opt, val in (("--trees", a.trees), ("--max-depth", a.max_depth)):
 		if val is not None:
 			RECIPE[RECIPE.index(opt) + 1] = val
+	RECIPE.extend(a.extra.split())
 	eg = os.path.join(a.build, "src", "echoguard")
 	vcf = os.path.join(a.data, "vcf")
 	work = a.work

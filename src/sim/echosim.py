@@ -721,6 +721,17 @@ class Live:
 		self.log.write(ev="done", **self.stats)
 		return self.stats
 
+	# message kind -> the --muted-sends item that allows it while muted;
+	# None: never sent while muted; True: always (not an upload decision)
+	MUTED_KIND = {"keepalive": "keepalive", "event": "events",
+		      "metrics": "metrics", "short": "connections",
+		      "wake": None, "voice": None, "stream": True,
+		      "inject_voice": True, "inject_bulk": True}
+
+	def muted_allows(self, kind):
+		k = self.MUTED_KIND.get(kind, True)
+		return k is True or (k is not None and k in self.a.muted_sends)
+
 	def step(self, m, msgs, i, msg, mic):
 		cid = msg.conn
 		if msg.op == "open":
@@ -733,21 +744,25 @@ class Live:
 			return
 		if not msg.out:
 			return  # inbound messages are the server's replies
-		if mic == 0 and msg.kind in ("wake", "voice") or (
-		    mic == 1 and msg.kind == "inject_voice" and
-		    m.scenario != "idle"):
-			# a muted microphone hears no wake word
+		if mic == 0 and not self.muted_allows(msg.kind):
+			# a muted microphone hears no wake word, and a muted
+			# device sends only what --muted-sends allows
 			self.stats["skipped_muted"] += 1
 			return
 		# the reply this message asks for: the next inbound message
 		# on the connection when it comes before the next outbound one
+		# (all inbound data of the connection, keep-alives aside, until
+		# its next outbound message, within 3 s); a keep-alive asks for
+		# the server's keep-alive
 		reply = 0
-		for nxt in msgs[i + 1:i + 40]:
-			if nxt.conn != cid:
+		for nxt in msgs[i + 1:i + 400]:
+			if nxt.conn != cid or nxt.kind == "keepalive":
 				continue
-			if not nxt.out and nxt.op == "data":
-				reply = sum(n for _, n in nxt.records)
-			break
+			if nxt.out or nxt.op != "data" or nxt.t - msg.t > 3.0:
+				break
+			reply += sum(n - GCM_OVERHEAD for _, n in nxt.records)
+		if msg.kind == "keepalive":
+			reply = int(m.p["ka_record"]) - GCM_OVERHEAD
 		for k, (ct, body) in enumerate(msg.records):
 			last = k == len(msg.records) - 1
 			self.send(cid, msg.kind, body, reply if last else 0)
