@@ -171,8 +171,10 @@ void eg_rate_sum(const struct eg_rate *r, uint64_t now_ns, unsigned buckets,
  * series is untouched; a dense stream never forms one). Otherwise it is a
  * member: with no period yet, its gap becomes the period (hits 1); a gap
  * within max(5 %, 500 ms) of the period is a hit (hits + 1, the period
- * moves toward the gap by 1/min(hits, 8)); any other gap restarts the
- * series with that gap as period (hits 1). True when hits >= 2. Up to
+ * moves toward the gap by 1/min(hits, 8)); in an established series
+ * (hits >= 2) a segment more than that tolerance early is ignored (an app
+ * record of the same size); any other gap restarts the series with that
+ * gap as period (hits 1). True when hits >= 2. Up to
  * EG_KA_CANDIDATES sizes are tracked; a new size takes a free slot, else
  * the slot with the fewest hits (a series more than two periods overdue
  * counts as 0), least recently used among equals. size 0 -> false.

@@ -544,8 +544,13 @@ bool eg_ka_feed(struct eg_flow_dir *d, uint32_t size, uint64_t now_ns)
 			s->last_any_ns = now_ns;
 		return false;
 	}
-	s->last_ns = now_ns;
 	s->last_any_ns = now_ns;
+	/* An established series ignores a same-size record that comes
+	 * early (an app record that happens to have the keep-alive's size):
+	 * the next member is still due one period after the last. */
+	if (s->hits >= 2 && gap + ka_tol(s->period_ns) < s->period_ns)
+		return false;
+	s->last_ns = now_ns;
 	if (s->period_ns && (gap > s->period_ns ? gap - s->period_ns :
 						  s->period_ns - gap) <=
 				    ka_tol(s->period_ns)) {

@@ -648,10 +648,14 @@ static void test_ka_burst(void)
 				  t0 + 75 * S + (uint64_t)i * 100 * MS));
 	CHECK(eg_ka_feed(&d, 46, t0 + 90 * S));
 	CHECK(eg_ka_feed(&d, 46, t0 + 120 * S));
+	/* An app record of the same size 21.7 s after a member (seen on the
+	 * shared captures): ignored by the established series. */
+	CHECK(!eg_ka_feed(&d, 46, t0 + 141700 * MS));
+	CHECK(eg_ka_feed(&d, 46, t0 + 150 * S + 50 * MS));
 	/* Two series of different sizes on one direction. */
 	CHECK(!eg_ka_feed(&d, 100, t0 + 130 * S));
 	CHECK(!eg_ka_feed(&d, 100, t0 + 140 * S));
-	CHECK(eg_ka_feed(&d, 46, t0 + 150 * S));
+	CHECK(eg_ka_feed(&d, 46, t0 + 180 * S));
 	CHECK(eg_ka_feed(&d, 100, t0 + 150 * S));
 	CHECK(!eg_ka_feed(&d, 0, t0 + 160 * S));
 }
