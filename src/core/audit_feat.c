@@ -160,7 +160,7 @@ static void dir_stats(const struct eg_audit_fopts *o,
 		if (bcur > bmax)
 			bmax = bcur;
 		if (pk > 0) {
-			double d = p->t - last;
+			double d = fmax(0, p->t - last);
 
 			isum += d;
 			isq += d * d;
@@ -336,7 +336,7 @@ void eg_audit_win_compute(const struct eg_audit_pkt *p, size_t n, float *x)
 			wn++;
 		}
 		if (i) {
-			double d = q->t - p[i - 1].t;
+			double d = fmax(0, q->t - p[i - 1].t);
 
 			is += d;
 			iq += d * d;

@@ -148,12 +148,8 @@ int eg_audit_trace_load_csv(const char *path, struct eg_audit_trace *t,
 			r = -EINVAL;
 			goto out;
 		}
-		if (t->n && p.t < t->p[t->n - 1].t) {
-			snprintf(err, errlen, "%s:%lu: time goes backwards",
-				 path, lineno);
-			r = -EINVAL;
-			goto out;
-		}
+		/* Times may step back a little (capture order): the
+		 * features clamp negative gaps to 0. */
 		r = eg_audit_trace_push(t, &p);
 		if (r < 0) {
 			snprintf(err, errlen, "%s: out of memory", path);
