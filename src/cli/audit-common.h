@@ -21,6 +21,7 @@ struct audit_win { bool seconds; double size; };
 
 struct audit_cfg {
 	const char *labels, *interactions, *mic, *device, *report;
+	const char *dump;         /* traces: write the features, no evaluation */
 	struct eg_audit_fopts fo;
 	struct eg_audit_eval_opts eo;
 	struct eg_audit_defend def[AUDIT_MAX_DEF];

@@ -40,6 +40,7 @@ static void usage(FILE *f)
 "                       is IP length <= 52)\n"
 "  --defend SPEC        pad:mtu | pad:BYTES | rate:PKTS_PER_S (repeatable;\n"
 "                       the undefended traces are evaluated first)\n"
+"  --dump FILE          write trace,label,features as CSV and stop\n"
 "  --interactions FILE  cut captures into interactions (pcap,start,end,\n"
 "                       trace,source rows; label from the trace column)\n"
 "windows:\n"
@@ -100,7 +101,7 @@ static int parse_clfs(const char *s, bool *use)
 
 enum { O_LABELS = 256, O_FEATURES, O_BINS, O_ACKS, O_DEFEND, O_INTER,
        O_PACKETS, O_SECONDS, O_MIC, O_CLFS, O_REPEATS, O_TEST, O_FOLDS,
-       O_TOPK, O_DEVICE, O_REPORT, O_SEED, O_THREADS };
+       O_TOPK, O_DEVICE, O_REPORT, O_SEED, O_THREADS, O_DUMP };
 
 int cmd_audit(int argc, char **argv)
 {
@@ -123,6 +124,7 @@ int cmd_audit(int argc, char **argv)
 		{ "report", required_argument, NULL, O_REPORT },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "threads", required_argument, NULL, O_THREADS },
+		{ "dump", required_argument, NULL, O_DUMP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -225,6 +227,7 @@ int cmd_audit(int argc, char **argv)
 				return 2;
 			break;
 		case O_DEVICE: cfg.device = optarg; break;
+		case O_DUMP: cfg.dump = optarg; break;
 		case O_REPORT: cfg.report = optarg; break;
 		case O_SEED:
 			if (parse_uint("--seed", optarg, 0, 4000000000u, &v))
