@@ -98,7 +98,13 @@ enum eg_audit_fkind {
 	EG_AUDIT_F_HIST = 2,       /* size + inter-arrival histograms */
 	EG_AUDIT_F_BOTH = 3,
 	EG_AUDIT_F_SIZEHIST = 4,   /* size histograms only (size-only attacker) */
+	EG_AUDIT_F_CUMUL = 8,      /* cumulative bytes over packets and time
+				    * (CUMUL, Panchenko et al. 2016) */
+	EG_AUDIT_F_ALL = 11,       /* stats + hist + cumul */
 };
+/* CUMUL: signed cumulative bytes at EG_AUDIT_CUMUL_N packet fractions, and
+ * outbound / inbound bytes so far at fixed times (0.1 s .. 30 s). */
+#define EG_AUDIT_CUMUL_N 40
 
 struct eg_audit_fopts {
 	enum eg_audit_fkind kind;
@@ -107,7 +113,8 @@ struct eg_audit_fopts {
 };
 
 void eg_audit_fopts_default(struct eg_audit_fopts *o);
-/* "stats", "hist", "both", "sizehist"; -EINVAL else. */
+/* "stats", "hist", "both", "sizehist", "cumul", "all", or a '+'-joined
+ * list of stats, hist, sizehist and cumul; -EINVAL else. */
 int eg_audit_fkind_parse(const char *s, enum eg_audit_fkind *ret);
 /* Number of features for o. */
 unsigned eg_audit_feat_count(const struct eg_audit_fopts *o);
@@ -192,6 +199,12 @@ struct eg_audit_eval_opts {
 	unsigned topk;             /* default 3 */
 	uint64_t seed;
 	unsigned threads;
+	/* Optional: score in coarser classes. Training (and the stratified
+	 * splits) use d's fine classes; class_map[fine] gives the coarse
+	 * class, coarse scores are the sums of the fine ones, and accuracy,
+	 * top-k and the confusion matrix count coarse classes (n_mapped). */
+	const uint16_t *class_map;
+	unsigned n_mapped;
 };
 
 void eg_audit_eval_opts_default(struct eg_audit_eval_opts *o);

@@ -22,6 +22,7 @@ struct audit_win { bool seconds; double size; };
 struct audit_cfg {
 	const char *labels, *interactions, *mic, *device, *report;
 	const char *dump;         /* traces: write the features, no evaluation */
+	bool via_command;         /* traces: train on commands, score --labels */
 	struct eg_audit_fopts fo;
 	struct eg_audit_eval_opts eo;
 	struct eg_audit_defend def[AUDIT_MAX_DEF];
@@ -72,6 +73,12 @@ int audit_report_open(struct audit_report *r, const char *dir,
 int audit_report_run(struct audit_report *r, const struct audit_cfg *c,
 		     const struct eg_dataset *d, const char *setting,
 		     const char *extra);
+/* Same, scoring in coarse classes: map[fine] < n_names (audit.h). */
+int audit_report_run_mapped(struct audit_report *r,
+			    const struct audit_cfg *c,
+			    const struct eg_dataset *d, const char *setting,
+			    const char *extra, const uint16_t *map,
+			    const char *const *names, unsigned n_names);
 int audit_report_close(struct audit_report *r);
 void audit_json_string(FILE *f, const char *s);
 

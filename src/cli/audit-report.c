@@ -155,10 +155,10 @@ int audit_report_open(struct audit_report *r, const char *dir,
 }
 
 /* A heat map of the row-normalised confusion matrix. */
-static int write_svg(const char *path, const struct eg_dataset *d,
+static int write_svg(const char *path, const char *const *names, unsigned n,
 		     const uint32_t *conf, const char *title)
 {
-	unsigned n = d->n_classes, cell = n > 60 ? 6 : n > 20 ? 14 : 40;
+	unsigned cell = n > 60 ? 6 : n > 20 ? 14 : 40;
 	unsigned margin = n > 30 ? 20 : 150, w = margin + n * cell + 20;
 	FILE *f = fopen(path, "we");
 
@@ -180,12 +180,11 @@ static int write_svg(const char *path, const struct eg_dataset *d,
 		if (margin > 20) {
 			fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"end\">"
 				"%.24s</text>\n", margin - 4,
-				margin + y * cell + cell / 2 + 4,
-				d->class_names[y]);
+				margin + y * cell + cell / 2 + 4, names[y]);
 			fprintf(f, "<text transform=\"translate(%u,%u) "
 				"rotate(-60)\">%.24s</text>\n",
 				margin + y * cell + cell / 2, margin - 4,
-				d->class_names[y]);
+				names[y]);
 		}
 		for (unsigned p = 0; p < n; p++) {
 			double v = row ? (double)conf[(size_t)y * n + p] / row :
@@ -205,8 +204,11 @@ static int write_svg(const char *path, const struct eg_dataset *d,
 
 static void json_result(FILE *f, const struct eg_dataset *d,
 			const struct eg_audit_result *r, const char *setting,
-			const char *extra, unsigned topk)
+			const char *extra, unsigned topk,
+			const char *const *names)
 {
+	unsigned nc = r->n_classes;
+
 	fprintf(f, "\n  {\"setting\": ");
 	audit_json_string(f, setting);
 	fprintf(f, ", %s\"classifier\": \"%s\", \"rows\": %u, "
@@ -215,7 +217,7 @@ static void json_result(FILE *f, const struct eg_dataset *d,
 		"\"balanced_mean\": %.6f, \"train_s\": %.4f, "
 		"\"fit_s\": %.4f, \"chosen\": {\"trees\": %u, \"max_depth\": %u,"
 		" \"min_leaf\": %u, \"k\": %u, \"rounds\": %u},\n   \"acc\": [",
-		extra, eg_audit_clf_names[r->clf], d->n_rows, d->n_classes,
+		extra, eg_audit_clf_names[r->clf], d->n_rows, nc,
 		r->mean, r->std, r->median, topk, r->topk_mean,
 		r->balanced_mean, r->train_s, r->fit_s, r->chosen.trees,
 		r->chosen.max_depth, r->chosen.min_leaf, r->chosen.k,
@@ -223,16 +225,16 @@ static void json_result(FILE *f, const struct eg_dataset *d,
 	for (unsigned i = 0; i < r->repeats; i++)
 		fprintf(f, "%s%.4f", i ? ", " : "", r->acc[i]);
 	fprintf(f, "],\n   \"classes_names\": [");
-	for (unsigned i = 0; i < d->n_classes; i++) {
+	for (unsigned i = 0; i < nc; i++) {
 		fprintf(f, "%s", i ? ", " : "");
-		audit_json_string(f, d->class_names[i]);
+		audit_json_string(f, names[i]);
 	}
 	fprintf(f, "],\n   \"confusion\": [");
-	for (unsigned y = 0; y < d->n_classes; y++) {
+	for (unsigned y = 0; y < nc; y++) {
 		fprintf(f, "%s[", y ? ", " : "");
-		for (unsigned p = 0; p < d->n_classes; p++)
+		for (unsigned p = 0; p < nc; p++)
 			fprintf(f, "%s%u", p ? "," : "",
-				r->confusion[(size_t)y * d->n_classes + p]);
+				r->confusion[(size_t)y * nc + p]);
 		fprintf(f, "]");
 	}
 	fprintf(f, "],\n   \"importances\": [");
@@ -262,7 +264,22 @@ int audit_report_run(struct audit_report *rep, const struct audit_cfg *c,
 		     const struct eg_dataset *d, const char *setting,
 		     const char *extra)
 {
+	return audit_report_run_mapped(rep, c, d, setting, extra, NULL,
+				       (const char *const *)d->class_names,
+				       d->n_classes);
+}
+
+int audit_report_run_mapped(struct audit_report *rep,
+			    const struct audit_cfg *c,
+			    const struct eg_dataset *d, const char *setting,
+			    const char *extra, const uint16_t *map,
+			    const char *const *names, unsigned n_names)
+{
+	struct eg_audit_eval_opts eo = c->eo;
 	int ret = 0;
+
+	eo.class_map = map;
+	eo.n_mapped = map ? n_names : 0;
 
 	for (int k = 0; k < _EG_CLF_MAX; k++) {
 		struct eg_audit_result r;
@@ -270,7 +287,7 @@ int audit_report_run(struct audit_report *rep, const struct audit_cfg *c,
 
 		if (!c->use[k])
 			continue;
-		if (eg_audit_evaluate(d, (enum eg_audit_clf)k, &c->eo, &r, err,
+		if (eg_audit_evaluate(d, (enum eg_audit_clf)k, &eo, &r, err,
 				      sizeof(err)) < 0) {
 			cli_error("%s %s: %s", setting, eg_audit_clf_names[k],
 				  err);
@@ -286,7 +303,7 @@ int audit_report_run(struct audit_report *rep, const struct audit_cfg *c,
 			fprintf(rep->json, "%s", rep->first ? "" : ",");
 			rep->first = false;
 			json_result(rep->json, d, &r, setting, extra,
-				    c->eo.topk);
+				    c->eo.topk, names);
 			snprintf(path, sizeof(path), "%s/confusion-%s-%s.svg",
 				 rep->dir, setting, eg_audit_clf_names[k]);
 			for (char *p = path + strlen(rep->dir) + 1; *p; p++)
@@ -294,7 +311,8 @@ int audit_report_run(struct audit_report *rep, const struct audit_cfg *c,
 					*p = '_';
 			snprintf(err, sizeof(err), "%s, %s: %.1f%% mean accuracy",
 				 setting, eg_audit_clf_names[k], 100 * r.mean);
-			if (write_svg(path, d, r.confusion, err) < 0) {
+			if (write_svg(path, names, n_names, r.confusion,
+				      err) < 0) {
 				cli_error("%s: cannot write", path);
 				ret = 1;
 			}

@@ -235,9 +235,21 @@ out:
 	return r;
 }
 
+/* The class key of a trace: its label, or with via_command its command
+ * name (the label is then the coarse class). */
+static const char *key(const struct eg_audit_trace *t, bool via, char *buf,
+		       size_t len)
+{
+	if (!via)
+		return t->label;
+	eg_audit_command_name(t->name, buf, len);
+	return buf;
+}
+
 static int build_dataset(const struct tset *s, const struct audit_cfg *c,
 			 struct eg_dataset **ret)
 {
+	char kb[160];
 	unsigned nf = eg_audit_feat_count(&c->fo);
 	struct audit_labels l = { .n = 0 };
 	char *nbuf = malloc((size_t)48 * nf);
@@ -249,7 +261,8 @@ static int build_dataset(const struct tset *s, const struct audit_cfg *c,
 	if (!nbuf || !fn || !x)
 		goto out;
 	for (size_t i = 0; i < s->n; i++)
-		if ((r = audit_labels_get(&l, s->t[i].label)) < 0)
+		if ((r = audit_labels_get(&l, key(&s->t[i], c->via_command,
+						       kb, sizeof(kb)))) < 0)
 			goto out;
 	qsort(l.name, l.n, sizeof(l.name[0]), cmp_str);
 	eg_audit_feat_names(&c->fo, nbuf, fn);
@@ -259,7 +272,8 @@ static int build_dataset(const struct tset *s, const struct audit_cfg *c,
 	for (size_t i = 0; i < s->n; i++) {
 		eg_audit_feat_compute(&c->fo, &s->t[i], x);
 		r = eg_dataset_add(d, x, (unsigned)audit_labels_get(&l,
-				   s->t[i].label), NULL);
+				   key(&s->t[i], c->via_command, kb,
+				       sizeof(kb))), NULL);
 		if (r < 0)
 			goto out;
 	}
@@ -309,6 +323,42 @@ static int dump(const struct tset *s, const struct audit_cfg *c, double t0)
 	return r;
 }
 
+/* --via-command: the dataset's classes are commands; map each to its
+ * trace label (the category). */
+static int run_mapped(struct audit_report *rep, const struct audit_cfg *c,
+		      const struct tset *s, const struct eg_dataset *d,
+		      const char *name, const char *extra)
+{
+	struct audit_labels coarse = { .n = 0 };
+	uint16_t map[EG_DATASET_MAX_CLASSES];
+	char kb[160];
+	int r = 0;
+
+	for (size_t i = 0; i < s->n && r >= 0; i++)
+		r = audit_labels_get(&coarse, s->t[i].label);
+	if (r >= 0)
+		qsort(coarse.name, coarse.n, sizeof(coarse.name[0]), cmp_str);
+	for (size_t i = 0; i < s->n && r >= 0; i++) {
+		const char *k = key(&s->t[i], true, kb, sizeof(kb));
+
+		for (unsigned f = 0; f < d->n_classes; f++)
+			if (!strcmp(d->class_names[f], k))
+				map[f] = (uint16_t)audit_labels_get(&coarse,
+							s->t[i].label);
+	}
+	if (r < 0) {
+		cli_error("%s: too many classes", name);
+		audit_labels_done(&coarse);
+		return 1;
+	}
+	printf("# scored in %u classes (trained on commands)\n", coarse.n);
+	r = audit_report_run_mapped(rep, c, d, name, extra, map,
+				    (const char *const *)coarse.name,
+				    coarse.n);
+	audit_labels_done(&coarse);
+	return r;
+}
+
 static int run_setting(struct audit_report *rep, const struct audit_cfg *c,
 		       const struct tset *s, const char *name, double overhead)
 {
@@ -321,10 +371,15 @@ static int run_setting(struct audit_report *rep, const struct audit_cfg *c,
 			  strerror(-r));
 		return 1;
 	}
-	snprintf(extra, sizeof(extra), "\"overhead_pct\": %.3f, ", overhead);
+	snprintf(extra, sizeof(extra), "\"overhead_pct\": %.3f, "
+		 "\"via_command\": %s, ", overhead,
+		 c->via_command ? "true" : "false");
 	printf("# %s: %u traces, %u classes, %u features, overhead %.1f%%\n",
 	       name, d->n_rows, d->n_classes, d->n_features, overhead);
-	r = audit_report_run(rep, c, d, name, extra);
+	if (c->via_command)
+		r = run_mapped(rep, c, s, d, name, extra);
+	else
+		r = audit_report_run(rep, c, d, name, extra);
 	eg_dataset_free(d);
 	return r;
 }

@@ -34,7 +34,10 @@ static void usage(FILE *f)
 "  --labels name|FILE   class from the trace name (name_N.csv -> name), or\n"
 "                       FILE: a CSV command,category mapping commands to\n"
 "                       classes (e.g. vcf/categories.csv)  [name]\n"
-"  --features KIND      stats | hist | both | sizehist  [both]\n"
+"  --via-command        with --labels FILE: train on the commands, score\n"
+"                       the mapped classes (summed probabilities)\n"
+"  --features KIND      stats | hist | both | sizehist | cumul | all, or\n"
+"                       a + list (stats+cumul)  [both]\n"
 "  --bins N             histogram bins  [15]\n"
 "  --acks               keep pure ACKs (default: without; a size-only ACK\n"
 "                       is IP length <= 52)\n"
@@ -101,7 +104,7 @@ static int parse_clfs(const char *s, bool *use)
 
 enum { O_LABELS = 256, O_FEATURES, O_BINS, O_ACKS, O_DEFEND, O_INTER,
        O_PACKETS, O_SECONDS, O_MIC, O_CLFS, O_REPEATS, O_TEST, O_FOLDS,
-       O_TOPK, O_DEVICE, O_REPORT, O_SEED, O_THREADS, O_DUMP };
+       O_TOPK, O_DEVICE, O_REPORT, O_SEED, O_THREADS, O_DUMP, O_VIA };
 
 int cmd_audit(int argc, char **argv)
 {
@@ -125,6 +128,7 @@ int cmd_audit(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "dump", required_argument, NULL, O_DUMP },
+		{ "via-command", no_argument, NULL, O_VIA },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -228,6 +232,7 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case O_DEVICE: cfg.device = optarg; break;
 		case O_DUMP: cfg.dump = optarg; break;
+		case O_VIA: cfg.via_command = true; break;
 		case O_REPORT: cfg.report = optarg; break;
 		case O_SEED:
 			if (parse_uint("--seed", optarg, 0, 4000000000u, &v))

@@ -25,6 +25,8 @@ void eg_audit_eval_opts_default(struct eg_audit_eval_opts *o)
 	o->topk = 3;
 	o->seed = 1;
 	o->threads = 1;
+	o->class_map = NULL;
+	o->n_mapped = 0;
 }
 
 void eg_audit_result_done(struct eg_audit_result *r)
@@ -118,20 +120,41 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Accuracy of m over rows (and top-k hits, confusion when not NULL). */
+/* Coarse scores: sums of the fine scores per mapped class, into s. */
+static void map_scores(const struct eg_audit_eval_opts *o, unsigned nc,
+		       float *s)
+{
+	float sc[EG_DATASET_MAX_CLASSES] = { 0 };
+
+	for (unsigned c = 0; c < nc; c++)
+		sc[o->class_map[c]] += s[c];
+	memcpy(s, sc, o->n_mapped * sizeof(*s));
+}
+
+/* Accuracy of m over rows (and top-k hits, confusion when not NULL), in
+ * the mapped classes when o has a class map. */
 static double score_rows(const struct eg_audit_model *m,
-			 const struct eg_dataset *d, const uint32_t *rows,
-			 size_t n, unsigned topk, double *ret_topk,
-			 uint32_t *conf, float *s)
+			 const struct eg_dataset *d,
+			 const struct eg_audit_eval_opts *o,
+			 const uint32_t *rows, size_t n, unsigned topk,
+			 double *ret_topk, uint32_t *conf, float *s)
 {
 	size_t ok = 0, tk = 0;
-	unsigned nc = d->n_classes;
+	unsigned nc = o->class_map ? o->n_mapped : d->n_classes;
 
 	for (size_t i = 0; i < n; i++) {
 		const float *x = &d->x[(size_t)rows[i] * d->n_features];
 		unsigned y = d->y[rows[i]], p = eg_audit_score(m, x, s);
 		unsigned above = 0;
 
+		if (o->class_map) {
+			map_scores(o, d->n_classes, s);
+			y = o->class_map[y];
+			p = 0;
+			for (unsigned c = 1; c < nc; c++)
+				if (s[c] > s[p])
+					p = c;
+		}
 		ok += p == y;
 		/* rank of the true class: classes scored strictly higher,
 		 * plus equal ones of lower index (the argmax tie rule) */
@@ -181,7 +204,8 @@ static int tune(const struct eg_dataset *d, enum eg_audit_clf c,
 					 o->threads, &m, err, errlen);
 			if (r < 0)
 				goto out;
-			acc += score_rows(m, d, va, nv, 1, NULL, NULL, s) * nv;
+			acc += score_rows(m, d, o, va, nv, 1, NULL, NULL, s) *
+			       nv;
 			eg_audit_model_free(m);
 		}
 		if (acc > best) {
@@ -258,15 +282,21 @@ int eg_audit_evaluate(const struct eg_dataset *d, enum eg_audit_clf c,
 {
 	struct eg_audit_hyper grid[MAX_GRID];
 	struct eg_audit_result r = { .clf = c, .repeats = o->repeats,
-				     .n_classes = d->n_classes,
 				     .n_features = d->n_features };
 	unsigned ng = eg_audit_grid(c, grid, MAX_GRID), chosen[MAX_GRID] = {0};
-	size_t nc = d->n_classes;
+	size_t nc = o->class_map ? o->n_mapped : d->n_classes;
 	uint32_t *conf1 = calloc(nc * nc, sizeof(*conf1));
 	double *imp = malloc(d->n_features * sizeof(*imp)), bal = 0;
-	float *s = malloc(nc * sizeof(*s));
+	float *s = malloc(EG_DATASET_MAX_CLASSES * sizeof(*s));
 	int e = -ENOMEM;
 
+	r.n_classes = (unsigned)nc;
+	if (o->class_map && (!o->n_mapped ||
+			     o->n_mapped > EG_DATASET_MAX_CLASSES)) {
+		snprintf(err, errlen, "bad class map");
+		e = -EINVAL;
+		goto fail;
+	}
 	if (!o->repeats || !(o->test_size > 0 && o->test_size < 1)) {
 		snprintf(err, errlen, "repeats must be >= 1 and test size in "
 			 "(0, 1)");
@@ -311,7 +341,7 @@ int eg_audit_evaluate(const struct eg_dataset *d, enum eg_audit_clf c,
 		r.fit_s += now_s() - t1;
 		r.train_s += now_s() - t0;
 		memset(conf1, 0, nc * nc * sizeof(*conf1));
-		r.acc[rep] = score_rows(m, d, sp.test, sp.n_test, o->topk,
+		r.acc[rep] = score_rows(m, d, o, sp.test, sp.n_test, o->topk,
 					&r.topk[rep], conf1, s);
 		bal += balanced(conf1, (unsigned)nc);
 		for (size_t i = 0; i < nc * nc; i++)

@@ -39,18 +39,40 @@ void eg_audit_fopts_default(struct eg_audit_fopts *o)
 
 int eg_audit_fkind_parse(const char *s, enum eg_audit_fkind *ret)
 {
-	static const struct { const char *n; enum eg_audit_fkind k; } t[] = {
+	static const struct { const char *n; unsigned k; } t[] = {
 		{ "stats", EG_AUDIT_F_STATS }, { "hist", EG_AUDIT_F_HIST },
 		{ "both", EG_AUDIT_F_BOTH }, { "sizehist", EG_AUDIT_F_SIZEHIST },
+		{ "cumul", EG_AUDIT_F_CUMUL }, { "all", EG_AUDIT_F_ALL },
 	};
+	unsigned k = 0;
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(s, t[i].n)) {
-			*ret = t[i].k;
-			return 0;
-		}
-	return -EINVAL;
+	while (*s) {
+		size_t n = strcspn(s, "+"), i;
+
+		for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+			if (strlen(t[i].n) == n && !strncmp(s, t[i].n, n))
+				break;
+		if (i == sizeof(t) / sizeof(t[0]))
+			return -EINVAL;
+		k |= t[i].k;
+		s += n;
+		if (*s == '+')
+			s++;
+	}
+	/* size histograms are part of hist */
+	if ((k & EG_AUDIT_F_HIST) && (k & EG_AUDIT_F_SIZEHIST))
+		k &= ~(unsigned)EG_AUDIT_F_SIZEHIST;
+	if (!k)
+		return -EINVAL;
+	*ret = (enum eg_audit_fkind)k;
+	return 0;
 }
+
+static const double cumul_t[] = {
+	0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20,
+	25, 30,
+};
+#define N_CUMUL_T (sizeof(cumul_t) / sizeof(cumul_t[0]))
 
 unsigned eg_audit_feat_count(const struct eg_audit_fopts *o)
 {
@@ -60,8 +82,10 @@ unsigned eg_audit_feat_count(const struct eg_audit_fopts *o)
 		n += 2 * N_STAT + N_TOTAL;
 	if (o->kind & EG_AUDIT_F_HIST)
 		n += 4 * o->bins;
-	if (o->kind == EG_AUDIT_F_SIZEHIST)
+	else if (o->kind & EG_AUDIT_F_SIZEHIST)
 		n += 2 * o->bins;
+	if (o->kind & EG_AUDIT_F_CUMUL)
+		n += EG_AUDIT_CUMUL_N + 2 * N_CUMUL_T;
 	return n;
 }
 
@@ -88,6 +112,13 @@ void eg_audit_feat_names(const struct eg_audit_fopts *o, char *buf,
 		for (int d = 0; d < 2; d++)
 			for (unsigned b = 0; b < o->bins; b++)
 				NAME("%s_iat_h%u", dn[d], b);
+	if (o->kind & EG_AUDIT_F_CUMUL) {
+		for (unsigned i = 0; i < EG_AUDIT_CUMUL_N; i++)
+			NAME("cumul_p%u", i);
+		for (int d = 0; d < 2; d++)
+			for (size_t i = 0; i < N_CUMUL_T; i++)
+				NAME("%s_bytes_at_%gs", dn[d], cumul_t[i]);
+	}
 #undef NAME
 }
 
@@ -261,6 +292,50 @@ static void hists(const struct eg_audit_fopts *o,
 		}
 }
 
+/* CUMUL features into x[EG_AUDIT_CUMUL_N + 2 * N_CUMUL_T]. */
+static void cumul(const struct eg_audit_fopts *o,
+		  const struct eg_audit_trace *t, float *x)
+{
+	size_t m = 0, k = 0;
+	double c = 0, prev = 0, t0 = 0, out = 0, in = 0;
+	float *xt = x + EG_AUDIT_CUMUL_N;
+
+	for (size_t i = 0; i < t->n; i++)
+		m += counted(o, &t->p[i]);
+	memset(x, 0, (EG_AUDIT_CUMUL_N + 2 * N_CUMUL_T) * sizeof(*x));
+	for (size_t i = 0, j = 0; i < t->n; i++) {
+		const struct eg_audit_pkt *p = &t->p[i];
+
+		if (!counted(o, p))
+			continue;
+		if (!j)
+			t0 = p->t;
+		/* time points passed before this packet get the sums so far */
+		while (k < N_CUMUL_T && p->t - t0 > cumul_t[k]) {
+			xt[k] = (float)out;
+			xt[N_CUMUL_T + k] = (float)in;
+			k++;
+		}
+		prev = c;
+		c += p->dir > 0 ? (double)p->size : -(double)p->size;
+		out += p->dir > 0 ? p->size : 0;
+		in += p->dir > 0 ? 0 : p->size;
+		j++;
+		/* sample points whose packet position falls in (j-1, j] */
+		for (unsigned s = 0; s < EG_AUDIT_CUMUL_N; s++) {
+			double pos = (double)(s + 1) * m / EG_AUDIT_CUMUL_N;
+
+			if (pos > j - 1 && pos <= j)
+				x[s] = (float)(prev + (c - prev) *
+					       (pos - (j - 1)));
+		}
+	}
+	for (; k < N_CUMUL_T; k++) {
+		xt[k] = (float)out;
+		xt[N_CUMUL_T + k] = (float)in;
+	}
+}
+
 void eg_audit_feat_compute(const struct eg_audit_fopts *o,
 			   const struct eg_audit_trace *t, float *x)
 {
@@ -283,9 +358,12 @@ void eg_audit_feat_compute(const struct eg_audit_fopts *o,
 	if (o->kind & EG_AUDIT_F_HIST) {
 		hists(o, t, x + n, x + n + 2 * o->bins);
 		n += 4 * o->bins;
-	} else if (o->kind == EG_AUDIT_F_SIZEHIST) {
+	} else if (o->kind & EG_AUDIT_F_SIZEHIST) {
 		hists(o, t, x + n, NULL);
+		n += 2 * o->bins;
 	}
+	if (o->kind & EG_AUDIT_F_CUMUL)
+		cumul(o, t, x + n);
 }
 
 const char *const eg_audit_win_names[EG_AUDIT_WIN_FEATURES] = {
