@@ -173,19 +173,23 @@ struct ada_work {
 	uint16_t *bestrc;
 };
 
-/* Best stump under weights w. Returns the weighted error. */
+/* The best stump under weights w, chosen as a depth-1 CART tree (least
+ * weighted Gini impurity, as sklearn's AdaBoost with max_depth=1 trees:
+ * the misclassification error alone ties on most splits with many
+ * classes), each side predicting its heaviest class. Returns the stump's
+ * weighted error rate. */
 static double best_stump(const struct eg_dataset *d, const uint32_t *rows,
 			 size_t n, unsigned nc, struct ada_work *a,
 			 struct stump *ret)
 {
 	unsigned f = d->n_features;
-	double best = INFINITY, W = 0;
+	double best = INFINITY, W = 0, err = 0;
 
 	for (size_t i = 0; i < n; i++)
 		W += a->w[i];
 	for (unsigned j = 0; j < f; j++) {
 		const uint32_t *o = &a->order[(size_t)j * n];
-		double ml = 0, mr = 0;
+		double ml = 0, mr = 0, sql = 0, sqr = 0, wl = 0;
 		uint16_t cl = 0, cr = 0;
 
 		memset(a->wr, 0, nc * sizeof(double));
@@ -200,23 +204,35 @@ static double best_stump(const struct eg_dataset *d, const uint32_t *rows,
 			a->bestr[i - 1] = mr;
 			a->bestrc[i - 1] = cr;
 		}
+		a->wr[d->y[rows[o[0]]]] += a->w[o[0]]; /* now the totals */
+		for (unsigned c = 0; c < nc; c++)
+			sqr += a->wr[c] * a->wr[c];
 		memset(a->wl, 0, nc * sizeof(double));
 		for (size_t i = 0; i + 1 < n; i++) {
 			uint16_t y = d->y[rows[o[i]]];
+			double w = a->w[o[i]], g, wr;
 			float v = d->x[(size_t)rows[o[i]] * f + j];
 			float nv = d->x[(size_t)rows[o[i + 1]] * f + j];
-			double e;
 
-			a->wl[y] += a->w[o[i]];
+			sql += (a->wl[y] + w) * (a->wl[y] + w) -
+			       a->wl[y] * a->wl[y];
+			sqr += (a->wr[y] - w) * (a->wr[y] - w) -
+			       a->wr[y] * a->wr[y];
+			a->wl[y] += w;
+			a->wr[y] -= w;
+			wl += w;
 			if (a->wl[y] > ml) {
 				ml = a->wl[y];
 				cl = y;
 			}
 			if (nv <= v)
 				continue;
-			e = W - ml - a->bestr[i];
-			if (e < best) {
-				best = e;
+			wr = W - wl;
+			g = (wl > 0 ? wl - sql / wl : 0) +
+			    (wr > 0 ? wr - sqr / wr : 0);
+			if (g < best - 1e-12 * W) {
+				best = g;
+				err = W - ml - a->bestr[i];
 				ret->f = j;
 				ret->thr = v + (nv - v) / 2;
 				ret->cl = cl;
@@ -234,9 +250,9 @@ static double best_stump(const struct eg_dataset *d, const uint32_t *rows,
 		for (unsigned c = 1; c < nc; c++)
 			if (a->wl[c] > a->wl[ret->cl])
 				ret->cl = ret->cr = (uint16_t)c;
-		best = W - a->wl[ret->cl];
+		err = W - a->wl[ret->cl];
 	}
-	return best / W;
+	return fmax(0, err) / W;
 }
 
 struct vpos { float v; uint32_t i; };

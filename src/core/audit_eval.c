@@ -56,7 +56,7 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 		{ .k = 1 }, { .k = 3 }, { .k = 5 }, { .k = 7 }, { .k = 9 },
 	};
 	static const struct eg_audit_hyper ada[] = {
-		{ .rounds = 50 }, { .rounds = 200 },
+		{ .rounds = 50 }, { .rounds = 200 }, { .rounds = 500 },
 	};
 	const struct eg_audit_hyper *g;
 	unsigned n;
@@ -65,7 +65,7 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 	case EG_CLF_FOREST: g = forest; n = 3; break;
 	case EG_CLF_TREE: g = tree; n = 4; break;
 	case EG_CLF_KNN: g = knn; n = 5; break;
-	default: g = ada; n = 2; break;
+	default: g = ada; n = 3; break;
 	}
 	for (unsigned i = 0; i < n && i < max; i++)
 		ret[i] = g[i];
