@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check check-asan fuzz-smoke bench demo package cross-arm64 clean
+.PHONY: all deps build check check-asan fuzz-smoke bench demo package package-check cross-arm64 clean
 
 all: build
 
@@ -43,6 +43,11 @@ demo: deps build
 # The Debian package of this machine's architecture.
 package: deps build
 	cd $(BUILD) && cpack -G DEB
+
+# Build, install (dpkg, on this machine), check and purge the package; the
+# rules part runs in a network namespace of its own.
+package-check: deps build
+	packaging/test-package.sh $(BUILD)
 
 # Compile for the Raspberry Pi's arm64 (and package it).
 cross-arm64:
