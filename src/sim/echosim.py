@@ -11,7 +11,8 @@ uploads) and three ways to run it:
       writes a pcapng of Ethernet/IPv4/TCP/TLS 1.2 frames (F must contain
       "sim"), F.interactions.csv (when a person spoke, in the format of
       vcf/interactions.csv, source "sim") and F.labels.csv (every interval:
-      speech, muted, inject_voice, inject_bulk, stream).
+      speech, muted, inject_voice, inject_bulk, stream) and F.mic (the
+      microphone timeline "EPOCH STATE" for `echoguard replay --mic F.mic`).
   echosim.py live --server ADDR:PORT --scenario S --duration SEC --seed N
       [--sni NAME] [--mic-file PATH] --log F.jsonl
       the same model over real TLS 1.2 sockets (one write per record).
@@ -611,6 +612,15 @@ def cmd_pcap(a):
 				n += 1
 				fh.write("%s,%.6f,%.6f,%s-%d,sim\n" % (
 				    base, a.start + s, a.start + e, base, n))
+	with open(a.output + ".mic", "w") as fh:
+		# the microphone timeline, as `echoguard replay --mic FILE` reads it
+		fh.write("# SIMULATED: echosim %s scenario=%s seed=%d\n" %
+			 (VERSION, a.scenario, a.seed))
+		fh.write("%.6f 1\n" % a.start)
+		for s, e in m.muted:
+			fh.write("%.6f 0\n" % (a.start + s))
+			if e < m.duration:
+				fh.write("%.6f 1\n" % (a.start + e))
 	with open(a.output + ".labels.csv", "w") as fh:
 		fh.write("pcap,start,end,kind,source\n")
 		for kind, s, e in m.labels:

@@ -431,6 +431,15 @@ static void test_muted(void)
 	CHECK_EQ(sim_pcap("muted", 600, 8, NULL, tmp("sim-other-8.pcapng")), 0);
 	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", f, tmp("sim-other-8.pcapng"));
 	CHECK(system(cmd) != 0);
+	/* mixed: the last third muted, in the microphone timeline for
+	 * `echoguard replay --mic FILE` and in the labels */
+	CHECK_EQ(sim_pcap("mixed", 300, 7, NULL, tmp("sim-mixed-7.pcapng")), 0);
+	snprintf(cmd, sizeof(cmd), "grep -q '^1767225600.000000 1$' %s && "
+		 "grep -q '^1767225800.000000 0$' %s && grep -q "
+		 "',1767225800.000000,1767225900.000000,muted,sim$' %s",
+		 tmp("sim-mixed-7.pcapng.mic"), tmp("sim-mixed-7.pcapng.mic"),
+		 tmp("sim-mixed-7.pcapng.labels.csv"));
+	CHECK_EQ(run(cmd), 0);
 	/* a name without "sim" is refused */
 	snprintf(cmd, sizeof(cmd), PY " " ECHOSIM " pcap --scenario idle "
 		 "--duration 10 --seed 1 -o %s 2>/dev/null", tmp("echo.pcapng"));
