@@ -19,15 +19,15 @@ cleanup() { ip netns del $ns 2>/dev/null; ip netns del $ns2 2>/dev/null; rm -rf 
 trap cleanup EXIT
 pass=0 fail=0
 check() { if "${@:2}" >/dev/null 2>&1; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
-in() { ip netns exec $ns "$@"; }
+nsx() { ip netns exec $ns "$@"; }
 
 ip netns add $ns && ip netns add $ns2 || { echo "FAIL: ip netns add"; exit 1; }
-in iptables -A FORWARD -s 192.0.2.99 -j ACCEPT
+nsx iptables -A FORWARD -s 192.0.2.99 -j ACCEPT
 printf '[device]\naddress = 10.201.0.2\n[daemon]\nqueues = 0-1\nfail = closed\n[policy]\non_drop = flow\nflow_mark = 0x77\n' >"$tmp/eg.ini"
 
-check "rules up (from the config)" in "$eg" rules up --quiet -c "$tmp/eg.ini"
-in iptables -S >"$tmp/rules1"
-check "status says up" in "$eg" rules status
+check "rules up (from the config)" nsx "$eg" rules up --quiet -c "$tmp/eg.ini"
+nsx iptables -S >"$tmp/rules1"
+check "status says up" nsx "$eg" rules status
 check "device's packets queued, balanced over 0-1, no bypass (fail = closed)" \
 	grep -qx -- "-A ECHOGUARD -s 10.201.0.2/32 -p tcp -j NFQUEUE --queue-balance 0:1" "$tmp/rules1"
 check "server's packets queued too" \
@@ -35,28 +35,28 @@ check "server's packets queued too" \
 check "on_drop = flow: mark saved to the connection" grep -q -- "-m mark --mark 0x77 -j CONNMARK --save-mark" "$tmp/rules1"
 check "on_drop = flow: connection reset" grep -q -- "-m connmark --mark 0x77 -j REJECT --reject-with tcp-reset" "$tmp/rules1"
 check "one jump from FORWARD" test "$(grep -c -- '-j ECHOGUARD' "$tmp/rules1")" = 1
-check "rules up again: idempotent" in "$eg" rules up --quiet -c "$tmp/eg.ini"
-in iptables -S >"$tmp/rules2"
+check "rules up again: idempotent" nsx "$eg" rules up --quiet -c "$tmp/eg.ini"
+nsx iptables -S >"$tmp/rules2"
 check "rules up again: same rule set" cmp -s "$tmp/rules1" "$tmp/rules2"
-check "fail = open adds the bypass" in "$eg" rules up --quiet -c "$tmp/eg.ini" --fail open
+check "fail = open adds the bypass" nsx "$eg" rules up --quiet -c "$tmp/eg.ini" --fail open
 check "bypass present" sh -c "ip netns exec $ns iptables -S ECHOGUARD | grep -q -- --queue-bypass"
-check "rules down" in "$eg" rules down --quiet
+check "rules down" nsx "$eg" rules down --quiet
 check "no ECHOGUARD rule left" sh -c "! ip netns exec $ns iptables -S | grep -q ECHOGUARD"
 check "the foreign rule is still there" sh -c "ip netns exec $ns iptables -S FORWARD | grep -q 192.0.2.99"
 check "status says down (exit 3)" sh -c "ip netns exec $ns $eg rules status; test \$? = 3"
-check "rules down again: nothing to do, success" in "$eg" rules down --quiet
+check "rules down again: nothing to do, success" nsx "$eg" rules down --quiet
 check "rules up without a device: usage error (exit 2)" sh -c "ip netns exec $ns $eg rules up --quiet; test \$? = 2"
 
 # capture: a veth pair between the two namespaces; the "device" 10.201.0.2
 # and another host 10.201.0.3 both talk to 10.201.0.1.
 ip link add v0 netns $ns type veth peer name v1 netns $ns2
-in ip addr add 10.201.0.1/24 dev v0
+nsx ip addr add 10.201.0.1/24 dev v0
 ip netns exec $ns2 ip addr add 10.201.0.2/24 dev v1
 ip netns exec $ns2 ip addr add 10.201.0.3/24 dev v1
-in ip link set v0 up; ip netns exec $ns2 ip link set v1 up
-in ip link set lo up
+nsx ip link set v0 up; ip netns exec $ns2 ip link set v1 up
+nsx ip link set lo up
 sleep 1
-in "$eg" capture -i v0 --device 10.201.0.2 --context muted --duration 4 -o "$tmp/cap.pcap" 2>"$tmp/cap.err" &
+nsx "$eg" capture -i v0 --device 10.201.0.2 --context muted --duration 4 -o "$tmp/cap.pcap" 2>"$tmp/cap.err" &
 cpid=$!
 sleep 1.5
 ip netns exec $ns2 ping -c 3 -i 0.2 -I 10.201.0.2 10.201.0.1 >/dev/null 2>&1
