@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check check-asan fuzz-smoke bench demo clean
+.PHONY: all deps build check check-asan fuzz-smoke bench demo package cross-arm64 clean
 
 all: build
 
@@ -40,5 +40,17 @@ bench: deps build
 demo: deps build
 	tests/e2e/demo.sh $(BUILD)
 
+# The Debian package of this machine's architecture.
+package: deps build
+	cd $(BUILD) && cpack -G DEB
+
+# Compile for the Raspberry Pi's arm64 (and package it).
+cross-arm64:
+	@packaging/deps.sh cross
+	cmake -S . -B $(BUILD)-arm64 -DEG_WERROR=ON -DBUILD_TESTING=OFF \
+	  -DCMAKE_TOOLCHAIN_FILE=packaging/toolchain-arm64.cmake $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-arm64 -j $(JOBS)
+	cd $(BUILD)-arm64 && cpack -G DEB
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-arm64

@@ -1,17 +1,23 @@
 #!/bin/sh
 # Install the Debian packages echoguard needs to build, test and demo.
 # Idempotent: installs only what is missing. Needs root (or sudo).
-#   packaging/deps.sh [build|test|all]   (default: all)
+#   packaging/deps.sh [build|test|all|cross]   (default: all; cross adds
+#   the arm64 cross compiler and multiarch -dev packages)
 set -eu
 profile=${1:-all}
 build="cmake make gcc pkg-config libpcap-dev libnetfilter-queue-dev libmnl-dev
        libnfnetlink-dev libiniparser-dev libsystemd-dev"
 test="clang libclang-rt-14-dev tshark python3 python3-sklearn python3-numpy
-      iproute2 iptables openssl systemd procps dpkg-dev debhelper"
+      python3-pandas iproute2 iptables nftables openssl systemd procps
+      dpkg-dev file ethtool"
+cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libpcap-dev:arm64
+       libnetfilter-queue-dev:arm64 libmnl-dev:arm64 libnfnetlink-dev:arm64
+       libiniparser-dev:arm64 libsystemd-dev:arm64"
 case $profile in
 build) want=$build ;;
 test | all) want="$build $test" ;;
-*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+cross) want="$build $cross" ;;
+*) echo "usage: $0 [build|test|all|cross]" >&2; exit 2 ;;
 esac
 missing=
 for p in $want; do
@@ -26,5 +32,8 @@ export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no.
 echo "wireshark-common wireshark-common/install-setuid boolean false" |
 	$SUDO debconf-set-selections 2>/dev/null || true
+if [ "$profile" = cross ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	$SUDO dpkg --add-architecture arm64
+fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * audit-traces.c: `echoguard audit traces`: trace CSVs or captures (whole,
+ * or cut by an interactions file) -> labels -> per-trace features ->
+ * evaluation, once undefended and once per --defend.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "audit-common.h"
+#include "cli.h"
+#include "forest-common.h"
+
+struct tset {
+	struct eg_audit_trace *t;
+	size_t n, cap;
+};
+
+static struct eg_audit_trace *tset_add(struct tset *s)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct eg_audit_trace *nt = realloc(s->t, cap * sizeof(*nt));
+
+		if (!nt)
+			return NULL;
+		s->t = nt;
+		s->cap = cap;
+	}
+	eg_audit_trace_init(&s->t[s->n]);
+	return &s->t[s->n++];
+}
+
+static void tset_done(struct tset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		eg_audit_trace_done(&s->t[i]);
+	free(s->t);
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+static const char *base(const char *p)
+{
+	const char *b = strrchr(p, '/');
+
+	return b ? b + 1 : p;
+}
+
+/* A capture: whole, or one trace per interactions row of this file. */
+static int add_capture(struct tset *s, const char *path,
+		       const struct audit_cfg *c,
+		       const struct audit_inter *in, size_t n_in)
+{
+	struct eg_audit_trace all, *t;
+	char err[1024];
+	int r;
+
+	eg_audit_trace_init(&all);
+	r = eg_audit_capture_load(path, c->device, &all, err, sizeof(err));
+	if (r < 0) {
+		cli_error("%s", err);
+		return r;
+	}
+	if (!in) {
+		t = tset_add(s);
+		if (!t) {
+			eg_audit_trace_done(&all);
+			return -ENOMEM;
+		}
+		*t = all;
+		for (size_t i = t->n; i-- > 0;)
+			t->p[i].t -= t->p[0].t; /* from the first packet */
+		return 0;
+	}
+	for (size_t i = 0; i < n_in; i++) {
+		if (strcmp(in[i].pcap, base(path)) || !in[i].trace[0])
+			continue;
+		t = tset_add(s);
+		if (!t || eg_audit_trace_cut(&all, in[i].start, in[i].end, true,
+					     t) < 0) {
+			eg_audit_trace_done(&all);
+			return -ENOMEM;
+		}
+		snprintf(t->name, sizeof(t->name), "%s", in[i].trace);
+		if (ends_with(t->name, ".csv"))
+			t->name[strlen(t->name) - 4] = '\0';
+	}
+	eg_audit_trace_done(&all);
+	return 0;
+}
+
+static int add_file(struct tset *s, const char *path,
+		    const struct audit_cfg *c, const struct audit_inter *in,
+		    size_t n_in)
+{
+	struct eg_audit_trace *t;
+	char err[1024];
+	int r;
+
+	if (!ends_with(path, ".csv"))
+		return add_capture(s, path, c, in, n_in);
+	t = tset_add(s);
+	if (!t)
+		return -ENOMEM;
+	r = eg_audit_trace_load_csv(path, t, err, sizeof(err));
+	if (r < 0) {
+		cli_error("%s", err);
+		s->n--;
+	}
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A directory: its *.csv, *.pcap, *.pcapng files in sorted order. */
+static int add_dir(struct tset *s, const char *dir, const struct audit_cfg *c,
+		   const struct audit_inter *in, size_t n_in)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL, path[4096];
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	if (!d) {
+		cli_error("%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		if (!ends_with(e->d_name, ".csv") &&
+		    !ends_with(e->d_name, ".pcap") &&
+		    !ends_with(e->d_name, ".pcapng"))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 256) *
+					    sizeof(*nn));
+			if (!nn) {
+				r = -ENOMEM;
+				goto out;
+			}
+			names = nn;
+		}
+		names[n] = strdup(e->d_name);
+		if (!names[n]) {
+			r = -ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		r = add_file(s, path, c, in, n_in);
+	}
+out:
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+/* Label every trace: command name, or the mapping file's class. */
+static int label_traces(struct tset *s, const char *labels)
+{
+	char line[512], cmd[160];
+	struct { char cmd[160], cls[160]; } *map = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f;
+	int r = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		eg_audit_command_name(s->t[i].name, cmd, sizeof(cmd));
+		snprintf(s->t[i].label, sizeof(s->t[i].label), "%s", cmd);
+	}
+	if (!labels || !strcmp(labels, "name"))
+		return 0;
+	f = fopen(labels, "re");
+	if (!f) {
+		cli_error("%s: %s", labels, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *comma = strchr(line, ',');
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!comma || !strcmp(line, "command,category"))
+			continue;
+		*comma = '\0';
+		if (n == cap) {
+			void *nm = realloc(map, (cap = cap ? cap * 2 : 128) *
+					   sizeof(*map));
+			if (!nm) {
+				r = -ENOMEM;
+				goto out;
+			}
+			map = nm;
+		}
+		snprintf(map[n].cmd, sizeof(map[n].cmd), "%.159s", line);
+		snprintf(map[n].cls, sizeof(map[n].cls), "%.159s", comma + 1);
+		n++;
+	}
+	for (size_t i = 0; i < s->n && r == 0; i++) {
+		size_t j;
+
+		for (j = 0; j < n; j++)
+			if (!strcmp(map[j].cmd, s->t[i].label))
+				break;
+		if (j == n) {
+			cli_error("%s: command \"%s\" of trace %s is not in "
+				  "the mapping", labels, s->t[i].label,
+				  s->t[i].name);
+			r = -ENOENT;
+		} else {
+			snprintf(s->t[i].label, sizeof(s->t[i].label), "%s",
+				 map[j].cls);
+		}
+	}
+out:
+	fclose(f);
+	free(map);
+	return r;
+}
+
+/* The class key of a trace: its label, or with via_command its command
+ * name (the label is then the coarse class). */
+static const char *key(const struct eg_audit_trace *t, bool via, char *buf,
+		       size_t len)
+{
+	if (!via)
+		return t->label;
+	eg_audit_command_name(t->name, buf, len);
+	return buf;
+}
+
+static int build_dataset(const struct tset *s, const struct audit_cfg *c,
+			 struct eg_dataset **ret)
+{
+	char kb[160];
+	unsigned nf = eg_audit_feat_count(&c->fo);
+	struct audit_labels l = { .n = 0 };
+	char *nbuf = malloc((size_t)48 * nf);
+	const char **fn = malloc(nf * sizeof(*fn));
+	float *x = malloc(nf * sizeof(*x));
+	struct eg_dataset *d = NULL;
+	int r = -ENOMEM;
+
+	if (!nbuf || !fn || !x)
+		goto out;
+	for (size_t i = 0; i < s->n; i++)
+		if ((r = audit_labels_get(&l, key(&s->t[i], c->via_command,
+						       kb, sizeof(kb)))) < 0)
+			goto out;
+	qsort(l.name, l.n, sizeof(l.name[0]), cmp_str);
+	eg_audit_feat_names(&c->fo, nbuf, fn);
+	r = eg_dataset_new(nf, fn, l.n, (const char *const *)l.name, &d);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < s->n; i++) {
+		eg_audit_feat_compute(&c->fo, &s->t[i], x);
+		r = eg_dataset_add(d, x, (unsigned)audit_labels_get(&l,
+				   key(&s->t[i], c->via_command, kb,
+				       sizeof(kb))), NULL);
+		if (r < 0)
+			goto out;
+	}
+	*ret = d;
+	d = NULL;
+	r = 0;
+out:
+	eg_dataset_free(d);
+	audit_labels_done(&l);
+	free(nbuf);
+	free(fn);
+	free(x);
+	return r;
+}
+
+/* --dump: name,label,features per trace; timing on stderr. */
+static int dump(const struct tset *s, const struct audit_cfg *c, double t0)
+{
+	struct eg_dataset *d = NULL;
+	FILE *f;
+	int r = build_dataset(s, c, &d);
+	double t1 = fc_now();
+
+	if (r < 0) {
+		cli_error("cannot build the dataset: %s", strerror(-r));
+		return 1;
+	}
+	f = fopen(c->dump, "we");
+	if (!f) {
+		cli_error("%s: %s", c->dump, strerror(errno));
+		eg_dataset_free(d);
+		return 1;
+	}
+	fprintf(f, "trace,label");
+	for (unsigned j = 0; j < d->n_features; j++)
+		fprintf(f, ",%s", d->feature_names[j]);
+	for (uint32_t i = 0; i < d->n_rows; i++) {
+		fprintf(f, "\n%s,%s", s->t[i].name, s->t[i].label);
+		for (unsigned j = 0; j < d->n_features; j++)
+			fprintf(f, ",%.9g", d->x[(size_t)i * d->n_features + j]);
+	}
+	fprintf(f, "\n");
+	r = fclose(f) ? 1 : 0;
+	fprintf(stderr, "audit: %zu traces (load + features) in %.3f s, "
+		"%.0f traces/s\n", s->n, t1 - t0, s->n / (t1 - t0));
+	eg_dataset_free(d);
+	return r;
+}
+
+/* --via-command: the dataset's classes are commands; map each to its
+ * trace label (the category). */
+static int run_mapped(struct audit_report *rep, const struct audit_cfg *c,
+		      const struct tset *s, const struct eg_dataset *d,
+		      const char *name, const char *extra)
+{
+	struct audit_labels coarse = { .n = 0 };
+	uint16_t map[EG_DATASET_MAX_CLASSES];
+	char kb[160];
+	int r = 0;
+
+	for (size_t i = 0; i < s->n && r >= 0; i++)
+		r = audit_labels_get(&coarse, s->t[i].label);
+	if (r >= 0)
+		qsort(coarse.name, coarse.n, sizeof(coarse.name[0]), cmp_str);
+	for (size_t i = 0; i < s->n && r >= 0; i++) {
+		const char *k = key(&s->t[i], true, kb, sizeof(kb));
+
+		for (unsigned f = 0; f < d->n_classes; f++)
+			if (!strcmp(d->class_names[f], k))
+				map[f] = (uint16_t)audit_labels_get(&coarse,
+							s->t[i].label);
+	}
+	if (r < 0) {
+		cli_error("%s: too many classes", name);
+		audit_labels_done(&coarse);
+		return 1;
+	}
+	printf("# scored in %u classes (trained on commands)\n", coarse.n);
+	r = audit_report_run_mapped(rep, c, d, name, extra, map,
+				    (const char *const *)coarse.name,
+				    coarse.n);
+	audit_labels_done(&coarse);
+	return r;
+}
+
+static int run_setting(struct audit_report *rep, const struct audit_cfg *c,
+		       const struct tset *s, const char *name, double overhead)
+{
+	struct eg_dataset *d = NULL;
+	char extra[128];
+	int r = build_dataset(s, c, &d);
+
+	if (r < 0) {
+		cli_error("%s: cannot build the dataset: %s", name,
+			  strerror(-r));
+		return 1;
+	}
+	snprintf(extra, sizeof(extra), "\"overhead_pct\": %.3f, "
+		 "\"via_command\": %s, ", overhead,
+		 c->via_command ? "true" : "false");
+	printf("# %s: %u traces, %u classes, %u features, overhead %.1f%%\n",
+	       name, d->n_rows, d->n_classes, d->n_features, overhead);
+	if (c->via_command)
+		r = run_mapped(rep, c, s, d, name, extra);
+	else
+		r = audit_report_run(rep, c, d, name, extra);
+	eg_dataset_free(d);
+	return r;
+}
+
+int audit_traces(const struct audit_cfg *c)
+{
+	struct tset s = { 0 };
+	struct audit_inter *in = NULL;
+	struct audit_report rep;
+	size_t n_in = 0;
+	int r = 0, status = 0;
+	double t0 = fc_now();
+
+	if (c->interactions && audit_inter_load(c->interactions, &in,
+						&n_in) < 0)
+		return 2;
+	for (unsigned i = 0; i < c->n_inputs && r >= 0; i++) {
+		struct stat st;
+
+		if (stat(c->inputs[i], &st) < 0) {
+			cli_error("%s: %s", c->inputs[i], strerror(errno));
+			r = -errno;
+		} else if (S_ISDIR(st.st_mode)) {
+			r = add_dir(&s, c->inputs[i], c, in, n_in);
+		} else {
+			r = add_file(&s, c->inputs[i], c, in, n_in);
+		}
+	}
+	if (r >= 0 && s.n < 2) {
+		cli_error("audit traces: %zu traces, need at least 2", s.n);
+		r = -EINVAL;
+	}
+	if (r >= 0)
+		r = label_traces(&s, c->labels);
+	if (r >= 0 && c->dump) {
+		status = dump(&s, c, t0);
+		goto out;
+	}
+	if (r < 0 || audit_report_open(&rep, c->report, "traces", c) < 0) {
+		status = 2;
+		goto out;
+	}
+	status |= run_setting(&rep, c, &s, "none", 0);
+	for (unsigned k = 0; k < c->n_def; k++) {
+		struct tset ds = { 0 };
+		uint64_t before = 0, after = 0;
+
+		for (size_t i = 0; i < s.n && r >= 0; i++) {
+			struct eg_audit_trace *t = tset_add(&ds);
+
+			if (!t) {
+				r = -ENOMEM;
+				break;
+			}
+			*t = s.t[i];
+			t->p = malloc((t->n ? t->n : 1) * sizeof(*t->p));
+			t->cap = t->n ? t->n : 1;
+			if (!t->p) {
+				r = -ENOMEM;
+				break;
+			}
+			memcpy(t->p, s.t[i].p, t->n * sizeof(*t->p));
+			r = eg_audit_defend_apply(&c->def[k], t, &before,
+						  &after);
+		}
+		if (r >= 0)
+			status |= run_setting(&rep, c, &ds, c->def_name[k],
+					      before ? 100.0 * ((double)after -
+					      (double)before) / before : 0);
+		tset_done(&ds);
+		if (r < 0) {
+			cli_error("%s: out of memory", c->def_name[k]);
+			status = 1;
+			break;
+		}
+	}
+	if (audit_report_close(&rep) < 0)
+		status = 1;
+out:
+	tset_done(&s);
+	free(in);
+	return status;
+}
