@@ -54,5 +54,5 @@ kill -TERM $EG_DAEMON_PID
 wait $EG_DAEMON_PID
 sleep 0.5
 say "journald: the last statistics entry (journalctl -t echoguardd EG_EVENT=stats -o verbose)"
-journalctl --no-pager -o verbose _PID=$EG_DAEMON_PID EG_EVENT=stats -n 1 |
+journalctl --no-pager -o verbose --since "@$EG_DAEMON_T0" _PID=$EG_DAEMON_PID EG_EVENT=stats -n 1 |
 	grep -E "MESSAGE=|EG_(PACKETS|ACCEPTED|DROPPED|BYTES_DROPPED|CLASS_[A-Z_]+|REASON_(CLASS_DROP|DROPPED_RANGE|CONTROL)|LOST|FLOWS_ACTIVE|KERNEL_[A-Z_]+|MIC)="

@@ -82,7 +82,7 @@ check "muted: no injected bulk byte reached the server" test "$b_got" -eq 0
 # (source port, sequence) of every dropped segment; none of them may be
 # on the cloud's wire, and the daemon must have dropped retransmissions.
 sleep 2
-journalctl --no-pager -o json _PID=$DPID EG_EVENT=drop 2>/dev/null |
+journalctl --no-pager -o json --since "@$EG_DAEMON_T0" _PID=$DPID EG_EVENT=drop 2>/dev/null |
 	/usr/bin/python3 -c '
 import json, sys
 for l in sys.stdin:
@@ -125,6 +125,7 @@ sleep 1.5
 waiting=$(eg_kwaiting)
 idseq=$(eg_kcounters | awk '$1 == 0 { print $5 }')
 kdrop=$(eg_kcounters | awk '$1 == 0 { print $3 + $4 }')
+eg_journald
 kill -TERM $DPID
 wait $DPID
 rc=$?
@@ -156,6 +157,6 @@ check "journald: EG_DROPPED > 0" test "$(eg_jfield $DPID EG_DROPPED)" -gt 0
 check "journald: EG_CLASS_NOT_JUSTIFIED > 0" test "$(eg_jfield $DPID EG_CLASS_NOT_JUSTIFIED)" -gt 0
 check "journald: periodic entries (>= 5)" test "$(eg_jcount $DPID stats)" -ge 5
 check "journald: MESSAGE readable" \
-	sh -c "journalctl --no-pager -o cat _PID=$DPID EG_EVENT=stats | tail -1 | grep -q 'packets ('"
+	sh -c "journalctl --no-pager -o cat --since @$EG_DAEMON_T0 _PID=$DPID EG_EVENT=stats | tail -1 | grep -q 'packets ('"
 [ "${EG_FAILED:-0}" = 0 ] || { tail -20 "$EG_TMP/daemon.log" >&2; eg_fail "$EG_FAILED checks failed"; }
 echo "PASS"
