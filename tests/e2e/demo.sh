@@ -27,6 +27,7 @@ eg_config "$EG_TMP/eg.ini" \
 	"[device]" "address = $EG_DEV_IP" \
 	"[model]" "path = $EG_TMP/model.egf" \
 	"[microphone]" "source = file" "path = $EG_TMP/mic" "poll_interval_ms = 50" \
+	"[policy]" "drop_classes = not_justified" \
 	"[log]" "level = debug" "drop_event_rate = 5"
 say "gateway: iptables FORWARD rule and echoguardd"
 in_gw iptables -S FORWARD | grep NFQUEUE
