@@ -32,7 +32,7 @@ eg_config "$EG_TMP/eg.ini" \
 say "gateway: iptables FORWARD rule and echoguardd"
 in_gw iptables -S FORWARD | grep NFQUEUE
 eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
-tail -f "$EG_TMP/daemon.log" | grep --line-buffered -E "drop |microphone|started" &
+tail -f --pid=$EG_DAEMON_PID "$EG_TMP/daemon.log" | grep --line-buffered -E "drop |microphone|started" &
 TAIL=$!
 eg_server 443 "$EG_TMP/srv-muted.jsonl"
 say "microphone MUTED: keep-alives + injected voice uploads (20 s)"
