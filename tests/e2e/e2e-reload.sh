@@ -77,6 +77,7 @@ check "every TLS connection during the reloads worked ($pings_ok/$pings)" test "
 waiting=$(eg_kwaiting)
 idseq=$(eg_kcounters | awk '$1 == 0 { print $5 }')
 kdrop=$(eg_kcounters | awk '$1 == 0 { print $3 + $4 }')
+eg_journald
 kill -TERM $DPID
 wait $DPID
 check "SIGTERM: exit 0" test $? -eq 0

@@ -136,7 +136,9 @@ eg_kwaiting() {
 		awk '{ s += $3 } END { print s + 0 }'
 }
 
-# Start journald if none runs (the tests check structured fields).
+# Start journald if none runs (the tests check structured fields). Call it
+# again before stopping a daemon whose exit entry a test reads: on a shared
+# machine another job's journald may have come and gone meanwhile.
 eg_journald() {
 	if ! pgrep -x systemd-journal >/dev/null 2>&1 &&
 	   ! [ -S /run/systemd/journal/socket ]; then
@@ -172,6 +174,7 @@ eg_wait_for() {
 # eg_daemon BUILD CONFIG LOG: start echoguardd in the gateway namespace.
 eg_daemon() {
 	local build=$1 conf=$2 log=$3
+	EG_DAEMON_T0=$(($(date +%s) - 1))
 	# ip netns exec execs the command: $! is the daemon itself
 	ip netns exec "$EG_GW" $EG_DAEMON_WRAP "$build/src/echoguardd" --foreground -c "$conf" >"$log" 2>&1 &
 	EG_DAEMON_PID=$!
@@ -239,7 +242,9 @@ eg_server() {
 # eg_jfield PID FIELD [EVENT]: FIELD of the last journal entry of PID
 # (EG_EVENT=stats unless EVENT given); empty when none.
 eg_jfield() {
-	journalctl --no-pager -o json _PID="$1" EG_EVENT="${3:-stats}" 2>/dev/null |
+	# --since: pids are reused; only this daemon's entries count
+	journalctl --no-pager -o json --since "@${EG_DAEMON_T0:-0}" _PID="$1" \
+		EG_EVENT="${3:-stats}" 2>/dev/null |
 		/usr/bin/python3 -c '
 import json, sys
 last = None
@@ -253,7 +258,8 @@ print(last.get(sys.argv[1], "") if last else "")' "$2"
 
 # eg_jcount PID EVENT: number of journal entries of PID with EG_EVENT.
 eg_jcount() {
-	journalctl --no-pager -o cat _PID="$1" EG_EVENT="$2" 2>/dev/null | wc -l
+	journalctl --no-pager -o cat --since "@${EG_DAEMON_T0:-0}" _PID="$1" \
+		EG_EVENT="$2" 2>/dev/null | wc -l
 }
 
 # eg_sum_log FILE EV KIND: sum of "bytes" of JSON lines with ev and kind
