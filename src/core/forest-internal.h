@@ -107,6 +107,9 @@ int eg_forest_finish(struct eg_forest *f, char *err, size_t errlen);
 int eg_forest_batch_blocked(const struct eg_forest *f, const float *x,
 			    size_t n, uint32_t *ret_class, float *ret_proba);
 
+/* Free the inference arrays (forest-infer.c). */
+void eg_forest_layout_free(struct eg_forest *f);
+
 /* Rebuild the inference arrays in another layout (benchmarks). */
 int eg_forest_set_layout(struct eg_forest *f, enum eg_layout layout);
 const char *eg_layout_name(enum eg_layout layout);
