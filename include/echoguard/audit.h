@@ -205,6 +205,10 @@ struct eg_audit_eval_opts {
 	 * top-k and the confusion matrix count coarse classes (n_mapped). */
 	const uint16_t *class_map;
 	unsigned n_mapped;
+	/* Split by d's groups (whole groups go to test, eg_split_group)
+	 * instead of stratified rows: windows of one capture are neighbours
+	 * in time, so a row split lets a model see the test's surroundings. */
+	bool by_group;
 };
 
 void eg_audit_eval_opts_default(struct eg_audit_eval_opts *o);

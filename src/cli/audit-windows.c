@@ -172,7 +172,7 @@ static int build(const struct audit_cfg *c, const struct labeller *lab,
 			b = a + (size_t)w->size;
 		}
 		eg_audit_win_compute(&t->p[a], b - a, x);
-		r = eg_dataset_add(d, x, rows[i].y, NULL);
+		r = eg_dataset_add(d, x, rows[i].y, src[k].base);
 		if (r < 0)
 			goto out;
 	}

@@ -27,6 +27,7 @@ void eg_audit_eval_opts_default(struct eg_audit_eval_opts *o)
 	o->threads = 1;
 	o->class_map = NULL;
 	o->n_mapped = 0;
+	o->by_group = false;
 }
 
 void eg_audit_result_done(struct eg_audit_result *r)
@@ -317,9 +318,11 @@ int eg_audit_evaluate(const struct eg_dataset *d, enum eg_audit_clf c,
 		int g = 0;
 		double t0 = now_s(), t1;
 
-		e = eg_split_random(d, o->test_size, seed, &sp);
+		e = o->by_group ? eg_split_group(d, o->test_size, seed, &sp) :
+				  eg_split_random(d, o->test_size, seed, &sp);
 		if (e < 0) {
-			snprintf(err, errlen, "split %u failed", rep);
+			snprintf(err, errlen, "split %u failed%s", rep,
+				 o->by_group ? " (needs two groups or more)" : "");
 			goto fail;
 		}
 		if (o->tune_folds > 1 && ng > 1)
