@@ -138,15 +138,18 @@ static void score_knn(const struct eg_audit_model *m, const float *x,
 {
 	double bd[64];
 	uint16_t by[64];
+	float z[EG_DATASET_MAX_FEATURES];
 	unsigned k = m->k < 64 ? m->k : 64, nb = 0, f = m->n_features;
 
+	for (unsigned j = 0; j < f; j++)
+		z[j] = (x[j] - m->mu[j]) / m->sd[j];
 	for (size_t i = 0; i < m->n; i++) {
 		const float *r = &m->x[i * f];
-		double dist = 0;
+		float dist = 0;
 		unsigned j;
 
 		for (j = 0; j < f; j++) {
-			double v = (x[j] - m->mu[j]) / m->sd[j] - r[j];
+			float v = z[j] - r[j];
 
 			dist += v * v;
 		}

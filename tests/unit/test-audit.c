@@ -233,6 +233,34 @@ static void test_kfold(void)
 	eg_dataset_free(d);
 }
 
+static void test_group_split(void)
+{
+	static const char *const names[] = { "idle", "talk" };
+	static const char *const groups[] = { "c1", "c2", "c3", "c4" };
+	struct eg_audit_eval_opts e = eval_opts();
+	struct eg_audit_result r;
+	struct eg_dataset *d;
+	uint64_t total = 0;
+	char err[256];
+
+	CHECK_EQ(eg_dataset_new(1, NULL, 2, names, &d), 0);
+	for (unsigned i = 0; i < 40; i++) {
+		float x = (float)(i % 2) * 10 + (float)uniform();
+
+		CHECK_EQ(eg_dataset_add(d, &x, i % 2, groups[i / 10]), 0);
+	}
+	e.by_group = true;
+	CHECK_EQ(eg_audit_evaluate(d, EG_CLF_TREE, &e, &r, err, sizeof(err)),
+		 0);
+	/* each split tests whole captures of 10 windows: 1 of 4 for 0.25 */
+	for (unsigned i = 0; i < 4; i++)
+		total += r.confusion[i];
+	CHECK_EQ(total, 5 * 10);
+	CHECK_NEAR(r.mean, 1.0, 1e-9);
+	eg_audit_result_done(&r);
+	eg_dataset_free(d);
+}
+
 static void test_csv(void)
 {
 	char path[] = "/tmp/test-audit-XXXXXX.csv", err[512];
@@ -412,6 +440,7 @@ int main(void)
 	test_names();
 	test_csv();
 	test_kfold();
+	test_group_split();
 	test_window();
 	test_cumul();
 	test_defences();
