@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check check-asan fuzz-smoke bench demo package cross-arm64 clean
+.PHONY: all deps build check check-asan fuzz-smoke bench demo package package-check cross-arm64 clean
 
 all: build
 
@@ -44,13 +44,20 @@ demo: deps build
 package: deps build
 	cd $(BUILD) && cpack -G DEB
 
-# Compile for the Raspberry Pi's arm64 (and package it).
-cross-arm64:
+# Build, install (dpkg, on this machine), check and purge the package; the
+# rules part runs in a network namespace of its own.
+package-check: deps build
+	packaging/test-package.sh $(BUILD)
+
+# Compile for the Raspberry Pi's arm64, package it, and check under
+# qemu-user that it computes what this machine computes.
+cross-arm64: build
 	@packaging/deps.sh cross
 	cmake -S . -B $(BUILD)-arm64 -DEG_WERROR=ON -DBUILD_TESTING=OFF \
 	  -DCMAKE_TOOLCHAIN_FILE=packaging/toolchain-arm64.cmake $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-arm64 -j $(JOBS)
 	cd $(BUILD)-arm64 && cpack -G DEB
+	packaging/test-arm64.sh $(BUILD) $(BUILD)-arm64
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(BUILD)-arm64

@@ -3,7 +3,7 @@
 """card.py: the figures of docs/model-card.md, measured with echoguard itself.
 
 Usage: /usr/bin/python3 models/card.py --work DIR [--build BUILD] [--folds 5]
-           [--json OUT.json] [--markdown OUT.md]
+           [--json OUT.json] [--markdown OUT.md] [--update docs/model-card.md]
 
 DIR is a `models/build.sh --keep DIR` directory (real.csv, sim.csv and the
 simulated captures in DIR/sim). Split by capture file: the real captures
@@ -85,14 +85,19 @@ def main():
 	ap.add_argument("--folds", type=int, default=5)
 	ap.add_argument("--json")
 	ap.add_argument("--markdown")
+	ap.add_argument("--update", metavar="DOC", help="replace the part of DOC "
+			"between the card.py markers (docs/model-card.md)")
 	ap.add_argument("--trees", help="override the recipe (exploration)")
 	ap.add_argument("--max-depth", help="override the recipe (exploration)")
+	ap.add_argument("--extra", default="", help="more train options "
+			"(exploration), e.g. \"--balance weights\"")
 	ap.add_argument("--no-replay", action="store_true",
 			help="only the classification reports")
 	a = ap.parse_args()
 	for opt, val in (("--trees", a.trees), ("--max-depth", a.max_depth)):
 		if val is not None:
 			RECIPE[RECIPE.index(opt) + 1] = val
+	RECIPE.extend(a.extra.split())
 	eg = os.path.join(a.build, "src", "echoguard")
 	vcf = os.path.join(a.data, "vcf")
 	work = a.work
@@ -173,14 +178,26 @@ def main():
 	       "justified_bytes_dropped": {str(mc): v for mc, v in jd.items()},
 	       "miss": {str(mc): v for mc, v in miss.items()},
 	       "false_block_by_margin": {str(m): v for m, v in fb_margin.items()}}
+	shipped = os.path.join(here, "default.egf")
+	if os.path.exists(shipped):
+		res["model"] = model_facts(eg, shipped, os.path.join(work, "real.csv"))
 	if a.json:
 		with open(a.json, "w") as fh:
 			json.dump(res, fh, indent=1, sort_keys=True)
 	md = markdown(res, classes)
+	if a.update:
+		with open(a.update) as fh:
+			doc = fh.read()
+		b, e = "<!-- card.py begin -->\n", "<!-- card.py end -->"
+		if b not in doc or e not in doc:
+			sys.exit("card.py: %s: no card.py markers" % a.update)
+		doc = doc[:doc.index(b) + len(b)] + md + doc[doc.index(e):]
+		with open(a.update, "w") as fh:
+			fh.write(doc)
 	if a.markdown:
 		with open(a.markdown, "w") as fh:
 			fh.write(md)
-	else:
+	elif not a.update:
 		sys.stdout.write(md)
 
 
@@ -214,7 +231,72 @@ def markdown(res, classes):
 		f = res["false_block_by_margin"][str(m)]
 		s.append("| %d | %.4f%% (%d / %d) |" % (m, 100.0 * f[0] / max(1, f[1]),
 							f[0], f[1]))
+	s.append("")
+	s.append(goals(res))
+	if "model" in res:
+		s.append("")
+		s.append("| shipped model | |")
+		s.append("| --- | --- |")
+		for k, v in res["model"].items():
+			s.append("| %s | %s |" % (k, v))
 	return "\n".join(s) + "\n"
+
+
+def rate(v):
+	return v[0] / max(1, v[1])
+
+
+def goals(res):
+	"""The issue's goals against the measured figures."""
+	fb, ms = res["false_block"], res["miss"]
+	ok_fb = [mc for mc in MIN_CONF if rate(fb[str(mc)]) <= 0.01]
+	ok_ms = [mc for mc in MIN_CONF if rate(ms[str(mc)]) <= 0.01]
+	both = [mc for mc in MIN_CONF if mc in ok_fb and mc in ok_ms]
+	fj = res["report"]["real"]["justified"]["f1"]
+	fn = res["report"]["sim"].get("not_justified", {"f1": 0})["f1"]
+	s = ["| goal | result | met? |", "| --- | --- | --- |"]
+	s.append("| false blocks of expected app data <= 1%% (real, split by "
+		 "capture) | %.2f%% at min_confidence 0.5, %.2f%% at 0.7 | %s |" % (
+		     100 * rate(fb["0.5"]), 100 * rate(fb["0.7"]),
+		     ("at min_confidence %s" % ", ".join("%g" % m for m in ok_fb))
+		     if ok_fb else "no"))
+	s.append("| >= 99%% of unjustified upload bytes blocked (simulated muted) "
+		 "| %.3f%% blocked at 0.5, %.3f%% at 0.7 | %s |" % (
+		     100 - 100 * rate(ms["0.5"]), 100 - 100 * rate(ms["0.7"]),
+		     ("at min_confidence %s" % ", ".join("%g" % m for m in ok_ms))
+		     if ok_ms else "no"))
+	s.append("| both at once | | %s |" % (
+	    ("min_confidence %s" % ", ".join("%g" % m for m in both)) if both
+	    else "no"))
+	s.append("| F1 justified > 0.78 | %.3f | %s |" % (
+	    fj, "yes" if fj > 0.78 else "no, %.3f short" % (0.78 - fj)))
+	s.append("| F1 not_justified > 0.69 | %.3f | %s |" % (
+	    fn, "yes" if fn > 0.69 else "no"))
+	return "\n".join(s)
+
+
+def model_facts(eg, path, csv):
+	"""Size, nodes and one-row inference time of the shipped model."""
+	info = run([eg, "model", "info", path])
+	facts = {"file": "%s, %d bytes" % (os.path.basename(path),
+					     os.path.getsize(path))}
+	for line in info.splitlines():
+		for key in ("trees:", "inference:"):
+			if line.startswith(key):
+				facts[key.rstrip(":")] = line.split(":", 1)[1].strip()
+	bench = run([eg, "model", "bench", path, csv, "20000"])
+	best = None
+	for line in bench.splitlines():
+		f = line.split()
+		if len(f) == 4 and f[1].replace(".", "", 1).isdigit():
+			if best is None or float(f[1]) < best[1]:
+				best = (f[0], float(f[1]), float(f[2]))
+	if best:
+		facts["one-row inference"] = ("%.1f us (layout %s; batch %.1f us/row; "
+					      "`echoguard model bench`, 20000 rows, on a "
+					      "shared 2-core VM)" % (best[1] / 1000, best[0],
+								    best[2] / 1000))
+	return facts
 
 
 if __name__ == "__main__":

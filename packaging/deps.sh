@@ -9,10 +9,10 @@ build="cmake make gcc pkg-config libpcap-dev libnetfilter-queue-dev libmnl-dev
        libnfnetlink-dev libiniparser-dev libsystemd-dev"
 test="clang libclang-rt-14-dev tshark python3 python3-sklearn python3-numpy
       python3-pandas iproute2 iptables nftables openssl systemd procps
-      dpkg-dev file ethtool"
+      dpkg-dev file ethtool time"
 cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libpcap-dev:arm64
        libnetfilter-queue-dev:arm64 libmnl-dev:arm64 libnfnetlink-dev:arm64
-       libiniparser-dev:arm64 libsystemd-dev:arm64"
+       libiniparser-dev:arm64 libsystemd-dev:arm64 qemu-user"
 case $profile in
 build) want=$build ;;
 test | all) want="$build $test" ;;

@@ -29,7 +29,7 @@
 #define EG_CONFIG_MAX_SNI 64
 #define EG_CONFIG_PATH_MAX 1024
 #define EG_CONFIG_DEFAULT_PATH "/etc/echoguard/echoguard.ini"
-#define EG_CONFIG_DEFAULT_MODEL "/usr/share/echoguard/model.egf"
+#define EG_CONFIG_DEFAULT_MODEL "/usr/share/echoguard/default.egf"
 
 /* What a queued packet gets. Not the kernel's NF_* values: map them. */
 enum eg_verdict { EG_VERDICT_ACCEPT = 0, EG_VERDICT_DROP = 1 };
@@ -82,7 +82,7 @@ struct eg_config_policy {
 	enum eg_policy_mode mode;      /* default enforce */
 	uint32_t drop_classes;         /* bit (1u << enum eg_class); default
 					  justified | not_justified */
-	double min_confidence;         /* [0, 1]; default 0.5 */
+	double min_confidence;         /* [0, 1]; default 0.7 */
 	enum eg_on_drop on_drop;       /* default packet */
 	uint32_t flow_mark;            /* != 0; default 0x4547 ("EG") */
 	struct eg_cidr allow_cidrs[EG_CONFIG_MAX_CIDRS];
@@ -103,7 +103,7 @@ struct eg_config {
 	} device;
 	struct {
 		char path[EG_CONFIG_PATH_MAX];
-		enum eg_feature_set features;  /* default seed */
+		enum eg_feature_set features;  /* default flow (the shipped model) */
 	} model;
 	struct eg_flow_params flows;
 	struct eg_config_policy policy;

@@ -7,7 +7,8 @@
  * slot in its probe window, else evicts the least recently used flow of that
  * window (counted). Nothing is allocated after eg_flow_table_new.
  *
- * Covered by tests/unit/test-flow.c.
+ * The exact rules: docs/flows-and-tls.md.
+ * Covered by tests/unit/test-flow.c and tests/fuzz/fuzz-flowtls.c.
  */
 #ifndef ECHOGUARD_FLOW_H
 #define ECHOGUARD_FLOW_H
@@ -97,7 +98,7 @@ struct eg_flow {
 };
 
 struct eg_flow_params {
-	uint32_t capacity;          /* rounded up to a power of two, >= 16 */
+	uint32_t capacity;          /* rounded up to a power of two, >= 16; default 8192 */
 	uint32_t max_probe;         /* 1..64; default 8 */
 	uint64_t idle_timeout_ns;   /* default 300 s */
 	uint64_t closed_timeout_ns; /* after FIN/RST; default 10 s */

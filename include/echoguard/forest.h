@@ -52,7 +52,8 @@ unsigned eg_forest_predict(const struct eg_forest *f, const float *x,
  * Batch prediction: x holds n rows of eg_forest_n_features floats
  * (row-major); ret_class[n] gets the predicted class indices and, when not
  * NULL, ret_proba[n * n_classes] the probabilities. Same results as n calls
- * of eg_forest_predict, faster (trees are walked over blocks of rows).
+ * of eg_forest_predict, faster for large forests (blocks of rows walk one
+ * tree at a time). Allocates nothing; uses 256 KiB of stack.
  */
 void eg_forest_predict_batch(const struct eg_forest *f, const float *x,
 			     size_t n, uint32_t *ret_class, float *ret_proba);

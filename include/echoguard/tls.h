@@ -4,15 +4,18 @@
  * direction, plus ClientHello SNI and HTTP detection.
  *
  * The tracker knows where the next record header is expected (a sequence
- * number) and keeps a small ring of recent records, so every segment learns
+ * number) and keeps small rings of recent records, so every segment learns
  * the content type of the record its first payload byte belongs to: a
  * continuation segment of a large app-data record is app data, a segment
  * that holds several records reports the first, a retransmitted or
- * out-of-order segment is answered from the ring without moving the tracker,
- * and a lost sync recovers at the next plausible record header.
+ * out-of-order segment is answered from the rings without moving the
+ * tracker back (it is read only when it carries bytes the tracker never
+ * saw: the gap it waits for), and a lost sync recovers at the next
+ * plausible record header. The exact rules: docs/flows-and-tls.md.
  *
  * No allocation; all state is inside struct eg_tls_dir.
- * Covered by tests/unit/test-tls.c and tests/fuzz/fuzz-packet.c.
+ * Covered by tests/unit/test-tls.c, tests/fuzz/fuzz-flowtls.c and
+ * tests/fuzz/fuzz-packet.c.
  */
 #ifndef ECHOGUARD_TLS_H
 #define ECHOGUARD_TLS_H

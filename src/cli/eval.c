@@ -99,10 +99,14 @@ int cmd_eval(int argc, char **argv)
 	if (eg_dataset_load(&spec, (const char *const *)argv + optind,
 			    (unsigned)(argc - optind), &d, err,
 			    sizeof(err)) < 0) {
-		cli_error("%s (model %s knows classes:", err, model);
-		for (i = 0; i < spec.n_classes; i++)
-			fprintf(stderr, " %s", cn[i]);
-		fprintf(stderr, ")\n");
+		cli_error("%s", err);
+		if (strstr(err, "unknown class")) {
+			fprintf(stderr, "echoguard: model %s knows the classes:",
+				model);
+			for (i = 0; i < spec.n_classes; i++)
+				fprintf(stderr, " %s", cn[i]);
+			fputc('\n', stderr);
+		}
 		rc = 1;
 		goto out;
 	}

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "echoguard/capture.h"
 #include "echoguard/config.h"
+#include "echoguard/device.h"
 #include "echoguard/features.h"
 #include "echoguard/forest.h"
 #include "echoguard/label.h"
@@ -31,7 +32,6 @@
 #include "echoguard/tls.h"
 
 #define TICK_EVERY 4096
-#define DETECT_ADDRS 32
 #define MIC_MAX_CHANGES 100000
 
 static char outbuf[1 << 20];
@@ -105,9 +105,10 @@ static void usage(FILE *f)
 	"                        [device] address, else detected per capture)\n"
 	"  --min-confidence X    override [policy] min_confidence\n"
 	"  --mode enforce|monitor override [policy] mode\n"
-	"  --feed out|both       packets the daemon gets: the device's only\n"
-	"                        (default, as the shipped NFQUEUE rule) or both\n"
-	"                        directions\n"
+	"  --feed out|both       whose verdicts are reported: the device's\n"
+	"                        packets (default) or every packet; the engine\n"
+	"                        sees both directions either way, as the daemon\n"
+	"                        does behind the rules of `echoguard rules`\n"
 	"  --summary             only the summary\n"
 	"  --json                JSON lines: one object per packet, then a\n"
 	"                        summary object\n"
@@ -387,11 +388,29 @@ static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 	if (mode >= 0)
 		x->cfg.policy.mode = (enum eg_policy_mode)mode;
 
-	r = eg_forest_load(x->cfg.model.path, eg_schema_get(x->cfg.model.features),
+	/* With a config, the model must have its schema, as in the daemon;
+	 * with --model alone, the model says which features it needs. */
+	r = eg_forest_load(x->cfg.model.path, x->config_path ?
+			   eg_schema_get(x->cfg.model.features) : NULL,
 			   &x->forest, err, sizeof(err));
 	if (r < 0) {
 		cli_error("replay: %s", err);
 		return -1;
+	}
+	if (!x->config_path) {
+		const struct eg_schema *s;
+
+		s = eg_schema_find(eg_forest_schema_name(x->forest));
+		if (!s || s->version != eg_forest_schema_version(x->forest) ||
+		    s->n != eg_forest_n_features(x->forest)) {
+			cli_error("replay: %s: feature schema \"%s\" v%u is not one "
+				  "this build computes", x->cfg.model.path,
+				  eg_forest_schema_name(x->forest),
+				  eg_forest_schema_version(x->forest));
+			return -1;
+		}
+		x->cfg.model.features = !strcmp(s->name, "seed") ?
+			EG_FEATURES_SEED : EG_FEATURES_FLOW;
 	}
 	r = eg_policy_new(&x->cfg, x->forest, &x->policy, err, sizeof(err));
 	if (r < 0) {
@@ -440,61 +459,21 @@ static int mic_at(const struct replay *x, uint64_t ts_ns)
 	return x->mic[lo ? lo - 1 : 0].state;
 }
 
-static bool is_local(int v, const uint8_t *a)
-{
-	if (v == 4)
-		return a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-		       (a[0] == 192 && a[1] == 168) ||
-		       (a[0] == 169 && a[1] == 254);
-	return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
-}
-
-/*
- * Without a device address: the local (RFC 1918, link-local, ULA) source
- * of the most TLS record headers sent to a non-local address. 0 if none.
- */
+/* Without a device address: eg_device_guess (device.h), as extract does. */
 static unsigned detect_device(struct replay *x, const char *path)
 {
-	struct { uint8_t a[16]; uint8_t v; unsigned n; } c[DETECT_ADDRS];
-	unsigned n = 0, i, best = 0;
-	struct eg_capture *cap;
-	struct eg_frame fr;
+	uint8_t addr[16];
 	char err[512];
+	int v, n;
 
 	x->ep.n_devices = 0;
-	if (eg_capture_open(path, &cap, err, sizeof(err)) < 0)
+	n = eg_device_guess(path, addr, &v, err, sizeof(err));
+	if (n <= 0)
 		return 0;
-	while (eg_capture_next(cap, &fr, err, sizeof(err)) == 1) {
-		struct eg_packet p;
-
-		if (eg_packet_parse_frame(fr.linktype, fr.data, fr.caplen,
-					  fr.len, &p) < 0 ||
-		    !eg_packet_is_tcp(&p) || p.payload_caplen < 5 ||
-		    !is_local(p.ip_version, p.src) ||
-		    is_local(p.ip_version, p.dst) ||
-		    !eg_tls_header_plausible(p.payload, p.payload_caplen))
-			continue;
-		for (i = 0; i < n; i++)
-			if (c[i].v == p.ip_version && !memcmp(c[i].a, p.src, 16))
-				break;
-		if (i == n) {
-			if (n == DETECT_ADDRS)
-				continue;
-			memcpy(c[n].a, p.src, 16);
-			c[n].v = p.ip_version;
-			c[n++].n = 0;
-		}
-		c[i].n++;
-	}
-	eg_capture_free(cap);
-	for (i = 0; i < n; i++)
-		if (c[i].n > best) {
-			best = c[i].n;
-			memcpy(x->ep.devices[0], c[i].a, 16);
-			x->ep.device_version[0] = c[i].v;
-			x->ep.n_devices = 1;
-		}
-	return best;
+	memcpy(x->ep.devices[0], addr, 16);
+	x->ep.device_version[0] = (uint8_t)v;
+	x->ep.n_devices = 1;
+	return (unsigned)n;
 }
 
 /* ---- one capture ------------------------------------------------------- */
@@ -538,7 +517,9 @@ static int one_packet(struct replay *x, struct eg_engine *e,
 			      fr->ts_ns, mic_at(x, fr->ts_ns), &pi);
 	if (r < 0)
 		x->parse_errors++;
-	/* The daemon only gets the packets its queue rule selects. */
+	/* Every packet went through the engine (the daemon sees both
+	 * directions of the device's TCP); the server's packets are always
+	 * accepted, so by default only the device's verdicts are reported. */
 	if (!x->feed_both && !pi.outbound && r >= 0)
 		return 0;
 	x->fed++;

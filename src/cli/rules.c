@@ -133,13 +133,18 @@ static int nft_up(const struct rules *r)
 			" chain %s { type filter hook %s priority 0; policy accept;\n",
 			r->hook[0] == 'F' ? "forward" : "output",
 			r->hook[0] == 'F' ? "forward" : "output");
+	/* on_drop = flow: the daemon answers a dropped packet with NF_REPEAT
+	 * and the packet mark flow_mark; the hook runs again, the mark is
+	 * saved on the connection, and every packet of it, both ways, gets a
+	 * TCP reset from here on. */
+	if (r->flow_reset)
+		off += snprintf(script + off, sizeof(script) - off,
+				"  meta l4proto tcp meta mark 0x%lx ct mark set meta mark\n"
+				"  meta l4proto tcp ct mark 0x%lx reject with tcp reset\n",
+				r->flow_mark, r->flow_mark);
 	for (i = 0; i < r->n_devices && off < sizeof(script); i++) {
 		const char *fam = r->device_version[i] == 6 ? "ip6" : "ip";
 
-		if (r->flow_reset)
-			off += snprintf(script + off, sizeof(script) - off,
-					"  %s saddr %s meta l4proto tcp ct mark and 0x%lx == 0x%lx reject with tcp reset\n",
-					fam, r->devices[i], r->flow_mark, r->flow_mark);
 		/* Both directions: the engine's flow features (in_bytes_*,
 		 * zero-window probes) need the server's packets too, exactly
 		 * as `echoguard extract` sees them in a capture. The queue
@@ -229,7 +234,20 @@ static int ipt_up_one(const struct rules *r, int v)
 		return rc;
 	if (run(r, mk, !r->quiet))
 		return -EIO;
-	snprintf(mark, sizeof(mark), "0x%lx/0x%lx", r->flow_mark, r->flow_mark);
+	snprintf(mark, sizeof(mark), "0x%lx", r->flow_mark);
+	if (r->flow_reset) {
+		/* See nft_up: save the daemon's mark on the connection, then
+		 * reset the connection both ways. */
+		char *save[] = { ipt_cmd(v), "-w", "-A", IPT_CHAIN, "-p", "tcp",
+				 "-m", "mark", "--mark", mark, "-j", "CONNMARK",
+				 "--save-mark", NULL };
+		char *rst[] = { ipt_cmd(v), "-w", "-A", IPT_CHAIN, "-p", "tcp",
+				"-m", "connmark", "--mark", mark, "-j", "REJECT",
+				"--reject-with", "tcp-reset", NULL };
+
+		if (run(r, save, !r->quiet) || run(r, rst, !r->quiet))
+			return -EIO;
+	}
 	if (r->queue_first == r->queue_last)
 		snprintf(q, sizeof(q), "%u", r->queue_first);
 	else
@@ -240,14 +258,6 @@ static int ipt_up_one(const struct rules *r, int v)
 
 		if (r->device_version[i] != v)
 			continue;
-		if (r->flow_reset) {
-			char *rst[] = { ipt_cmd(v), "-w", "-A", IPT_CHAIN, "-s",
-					(char *)r->devices[i], "-p", "tcp", "-m",
-					"connmark", "--mark", mark, "-j", "REJECT",
-					"--reject-with", "tcp-reset", NULL };
-			if (run(r, rst, !r->quiet))
-				return -EIO;
-		}
 		/* Both directions (see nft_up): -s for the device's packets,
 		 * -d for the server's. */
 		for (k = 0; k < 2; k++) {

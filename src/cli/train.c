@@ -77,14 +77,18 @@ struct targs {
 static int parse_uint(const char *opt, const char *s, unsigned long max,
 		      unsigned long *ret)
 {
+	unsigned long v, min = 0;
 	char *end;
-	unsigned long v;
 
+	/* Counts that cannot be zero. */
+	if (!strcmp(opt, "--trees") || !strcmp(opt, "--min-leaf") ||
+	    !strcmp(opt, "--threads"))
+		min = 1;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max || *s == '-') {
-		cli_error("%s: \"%s\" is not an integer in [0, %lu]", opt, s,
-			  max);
+	if (errno || end == s || *end || v < min || v > max || *s == '-') {
+		cli_error("%s: \"%s\" is not an integer in [%lu, %lu]", opt, s,
+			  min, max);
 		return -EINVAL;
 	}
 	*ret = v;

@@ -40,7 +40,7 @@ struct eg_flow_table {
 void eg_flow_params_default(struct eg_flow_params *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->capacity = 65536;
+	p->capacity = 8192; /* ~11 MB at 1368 B a slot: ample for one speaker */
 	p->max_probe = 8;
 	p->idle_timeout_ns = 300ull * 1000000000ull;
 	p->closed_timeout_ns = 10ull * 1000000000ull;

@@ -40,13 +40,13 @@ enum eg_layout {
 	EG_LAYOUT_BFS8_X4,     /* BFS8, four trees stepped together */
 	EG_LAYOUT_DFS8_X4,     /* DFS8, four trees stepped together */
 	EG_LAYOUT_DFS8_X8,     /* DFS8, eight trees */
-	EG_LAYOUT_DFS8_X16,    /* DFS8, sixteen trees */
+	EG_LAYOUT_DFS8_X16,    /* DFS8, sixteen trees, then fours (default) */
 	EG_LAYOUT_BLK8,        /* 8-byte nodes, 3-level subtrees per 64-byte
 				  cache line, tree by tree */
 	EG_LAYOUT_BLK8_X4,     /* blocked, four trees stepped together */
 	EG_LAYOUT_COUNT,
 };
-#define EG_LAYOUT_DEFAULT EG_LAYOUT_DFS8_X4
+#define EG_LAYOUT_DEFAULT EG_LAYOUT_DFS8_X16
 
 /* Compact node: meta bit 31 = leaf; then bit 30 = pure leaf whose class is
  * in bits 0..7 (no probability row: full trees have mostly pure leaves,

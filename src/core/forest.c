@@ -724,13 +724,15 @@ static inline void add_meta(const struct eg_forest *f, uint32_t meta,
 		add_row(f, meta & ~EG_CN_LEAF, acc);
 }
 
-/* Four trees at once: the loads of four independent walks overlap. The
- * leaves are added in tree order, as the one-tree walks do, so the sums
- * are bit-identical. */
-#define WALK_XN(NAME, N, STEP, ONE)                                            \
-static void NAME(const struct eg_forest *f, const float *x, double *acc)    \
+/* N trees at once: the loads of N independent walks overlap. Groups of N
+ * trees from tree t0 on; returns the first tree not walked. The leaves are
+ * added in tree order, as the one-tree walks do, so the sums are
+ * bit-identical. */
+#define WALK_XN(NAME, N, STEP)                                              \
+static unsigned NAME(const struct eg_forest *f, const float *x,             \
+		     double *acc, unsigned t)                               \
 {                                                                           \
-	unsigned t = 0, k;                                                  \
+	unsigned k;                                                         \
                                                                             \
 	for (; t + N <= f->n_trees; t += N) {                               \
 		const struct eg_cnode *p[N];                                \
@@ -752,18 +754,26 @@ static void NAME(const struct eg_forest *f, const float *x, double *acc)    \
 		for (k = 0; k < N; k++)                                     \
 			add_meta(f, p[k]->meta, acc);                       \
 	}                                                                   \
-	for (; t < f->n_trees; t++)                                         \
-		add_meta(f, ONE(f->cnodes + f->roots[t], x), acc);          \
+	return t;                                                           \
 }
 
 WALK_XN(walk_bfs8_x4, 4, (m >> EG_CN_FEAT_BITS) +
-	(x[m & EG_CN_FEAT_MASK] > p[k]->threshold), walk_bfs8)
+	(x[m & EG_CN_FEAT_MASK] > p[k]->threshold))
 WALK_XN(walk_dfs8_x4, 4, dfs_step(m, x[m & EG_CN_FEAT_MASK],
-	p[k]->threshold), walk_dfs8)
+	p[k]->threshold))
 WALK_XN(walk_dfs8_x8, 8, dfs_step(m, x[m & EG_CN_FEAT_MASK],
-	p[k]->threshold), walk_dfs8)
+	p[k]->threshold))
 WALK_XN(walk_dfs8_x16, 16, dfs_step(m, x[m & EG_CN_FEAT_MASK],
-	p[k]->threshold), walk_dfs8)
+	p[k]->threshold))
+
+/* The trees left over after the groups, one by one. */
+static void walk_rest(const struct eg_forest *f, const float *x, double *acc,
+		      unsigned t, int bfs)
+{
+	for (; t < f->n_trees; t++)
+		add_meta(f, bfs ? walk_bfs8(f->cnodes + f->roots[t], x) :
+			 walk_dfs8(f->cnodes + f->roots[t], x), acc);
+}
 
 static inline uint32_t walk_blk8(const struct eg_cnode *blk, const float *x)
 {
@@ -846,13 +856,15 @@ static void accumulate(const struct eg_forest *f, const float *x, double *acc)
 			add_meta(f, walk_bfs8(f->cnodes + f->roots[t], x), acc);
 		break;
 	case EG_LAYOUT_BFS8_X4:
-		walk_bfs8_x4(f, x, acc);
+		walk_rest(f, x, acc, walk_bfs8_x4(f, x, acc, 0), 1);
 		break;
 	case EG_LAYOUT_DFS8_X8:
-		walk_dfs8_x8(f, x, acc);
+		walk_rest(f, x, acc, walk_dfs8_x8(f, x, acc, 0), 0);
 		break;
 	case EG_LAYOUT_DFS8_X16:
-		walk_dfs8_x16(f, x, acc);
+		/* 16 at a time, then 4 at a time, then the last few. */
+		t = walk_dfs8_x16(f, x, acc, 0);
+		walk_rest(f, x, acc, walk_dfs8_x4(f, x, acc, t), 0);
 		break;
 	case EG_LAYOUT_BLK8:
 		for (t = 0; t < f->n_trees; t++)
@@ -862,7 +874,7 @@ static void accumulate(const struct eg_forest *f, const float *x, double *acc)
 		walk_blk8_x4(f, x, acc);
 		break;
 	default:
-		walk_dfs8_x4(f, x, acc);
+		walk_rest(f, x, acc, walk_dfs8_x4(f, x, acc, 0), 0);
 		break;
 	}
 }

@@ -455,10 +455,15 @@ static char **read_names(struct rd *r, unsigned n, const char *what)
 static int check_schema(struct rd *r, const struct eg_forest *f,
 			const struct eg_schema *s)
 {
+	char scratch[8];
 	unsigned i;
 
 	if (!s)
 		return 0;
+	if (!r->err || !r->errlen) {
+		r->err = scratch;
+		r->errlen = sizeof(scratch);
+	}
 	if (strcmp(f->schema_name, s->name))
 		goto mismatch;
 	if (f->schema_version != s->version) {

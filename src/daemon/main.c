@@ -201,7 +201,8 @@ static void reload(struct daemon *d)
 	if (r == 0 && new->cfg.model.features != old->cfg.model.features) {
 		snprintf(err, sizeof(err), "%s: [model] features changed from "
 			 "%s to %s: the flow tables compute the old set; "
-			 "restart echoguardd to change it", d->config_path ? d->config_path : "(defaults)",
+			 "restart echoguardd to change it",
+			 d->config_path ? d->config_path : "(defaults)",
 			 eg_schema_get(old->cfg.model.features)->name,
 			 eg_schema_get(new->cfg.model.features)->name);
 		new = eg_runtime_free(new);
@@ -436,6 +437,8 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	bool foreground = false, check = false;
 	struct eg_runtime *rt;
+	struct eg_kstat kernel;
+	unsigned kernel_queues;
 	char err[8192];
 	int c, r, sfd, status;
 
@@ -503,9 +506,16 @@ int main(int argc, char **argv)
 	status = run(&d, sfd);
 
 	sd_notify(0, "STOPPING=1\nSTATUS=draining");
-	stop_workers(&d);
 	rt = current(&d);
+	/* The kernel forgets a queue when its socket closes: the exit entry
+	 * carries the kernel's counters as read just before. */
 	collect(&d, rt, eg_now_ns());
+	kernel = d.totals.kernel;
+	kernel_queues = d.totals.kernel_queues_seen;
+	stop_workers(&d);
+	collect(&d, rt, eg_now_ns());
+	d.totals.kernel = kernel;
+	d.totals.kernel_queues_seen = kernel_queues;
 	log_drops(&d, rt, eg_now_ns());
 	eg_stats_journal(&d.totals, rt->cfg.policy.mode == EG_MODE_MONITOR ?
 			 "monitor" : "enforce", rt->cfg.model.path, d.queues);

@@ -23,7 +23,7 @@
 #include "util.h"
 
 /* A packet of up to 64 KiB plus the netlink and nfqueue attributes. */
-#define NFQ_BUF_SIZE (0xffff + 1024)
+#define NFQ_BUF_SIZE (0x10000 + 1024) /* a multiple of 8: buffers stay aligned */
 /* Per queued packet in the socket's receive buffer: the copied packet
  * (segmented: <= MTU) plus attributes plus the skb overhead the kernel
  * charges (truesize). */

@@ -11,7 +11,8 @@ uploads) and three ways to run it:
       writes a pcapng of Ethernet/IPv4/TCP/TLS 1.2 frames (F must contain
       "sim"), F.interactions.csv (when a person spoke, in the format of
       vcf/interactions.csv, source "sim") and F.labels.csv (every interval:
-      speech, muted, inject_voice, inject_bulk, stream).
+      speech, muted, inject_voice, inject_bulk, stream) and F.mic (the
+      microphone timeline "EPOCH STATE" for `echoguard replay --mic F.mic`).
   echosim.py live --server ADDR:PORT --scenario S --duration SEC --seed N
       [--sni NAME] [--mic-file PATH] --log F.jsonl
       the same model over real TLS 1.2 sockets (one write per record).
@@ -611,6 +612,15 @@ def cmd_pcap(a):
 				n += 1
 				fh.write("%s,%.6f,%.6f,%s-%d,sim\n" % (
 				    base, a.start + s, a.start + e, base, n))
+	with open(a.output + ".mic", "w") as fh:
+		# the microphone timeline, as `echoguard replay --mic FILE` reads it
+		fh.write("# SIMULATED: echosim %s scenario=%s seed=%d\n" %
+			 (VERSION, a.scenario, a.seed))
+		fh.write("%.6f 1\n" % a.start)
+		for s, e in m.muted:
+			fh.write("%.6f 0\n" % (a.start + s))
+			if e < m.duration:
+				fh.write("%.6f 1\n" % (a.start + e))
 	with open(a.output + ".labels.csv", "w") as fh:
 		fh.write("pcap,start,end,kind,source\n")
 		for kind, s, e in m.labels:
@@ -721,6 +731,17 @@ class Live:
 		self.log.write(ev="done", **self.stats)
 		return self.stats
 
+	# message kind -> the --muted-sends item that allows it while muted;
+	# None: never sent while muted; True: always (not an upload decision)
+	MUTED_KIND = {"keepalive": "keepalive", "event": "events",
+		      "metrics": "metrics", "short": "connections",
+		      "wake": None, "voice": None, "stream": True,
+		      "inject_voice": True, "inject_bulk": True}
+
+	def muted_allows(self, kind):
+		k = self.MUTED_KIND.get(kind, True)
+		return k is True or (k is not None and k in self.a.muted_sends)
+
 	def step(self, m, msgs, i, msg, mic):
 		cid = msg.conn
 		if msg.op == "open":
@@ -733,21 +754,25 @@ class Live:
 			return
 		if not msg.out:
 			return  # inbound messages are the server's replies
-		if mic == 0 and msg.kind in ("wake", "voice") or (
-		    mic == 1 and msg.kind == "inject_voice" and
-		    m.scenario != "idle"):
-			# a muted microphone hears no wake word
+		if mic == 0 and not self.muted_allows(msg.kind):
+			# a muted microphone hears no wake word, and a muted
+			# device sends only what --muted-sends allows
 			self.stats["skipped_muted"] += 1
 			return
 		# the reply this message asks for: the next inbound message
 		# on the connection when it comes before the next outbound one
+		# (all inbound data of the connection, keep-alives aside, until
+		# its next outbound message, within 3 s); a keep-alive asks for
+		# the server's keep-alive
 		reply = 0
-		for nxt in msgs[i + 1:i + 40]:
-			if nxt.conn != cid:
+		for nxt in msgs[i + 1:i + 400]:
+			if nxt.conn != cid or nxt.kind == "keepalive":
 				continue
-			if not nxt.out and nxt.op == "data":
-				reply = sum(n for _, n in nxt.records)
-			break
+			if nxt.out or nxt.op != "data" or nxt.t - msg.t > 3.0:
+				break
+			reply += sum(n - GCM_OVERHEAD for _, n in nxt.records)
+		if msg.kind == "keepalive":
+			reply = int(m.p["ka_record"]) - GCM_OVERHEAD
 		for k, (ct, body) in enumerate(msg.records):
 			last = k == len(msg.records) - 1
 			self.send(cid, msg.kind, body, reply if last else 0)

@@ -166,12 +166,17 @@ if [ "${BENCH_TRADEOFF:-1}" != 0 ]; then
 		"$eg" train --split none --trees "$1" --max-depth "$2" --threads 2 \
 			-o "$tmp/t.egm" "$tmp/train.csv" > /dev/null 2> "$tmp/t.err" || continue
 		secs=$(sed -n 's/.* in \([0-9.]*\) s with .*/\1/p' "$tmp/t.err")
-		"$eg" eval --model "$tmp/t.egm" "$tmp/test.csv" > "$tmp/t.out" 2>/dev/null
+		"$eg" eval --model "$tmp/t.egm" --report "$tmp/tr" "$tmp/test.csv" \
+			> /dev/null 2>&1
 		"$eg" model bench "$tmp/t.egm" "$tmp/test.csv" 5000 > "$tmp/tb.out"
-		awk -v tr="$1" -v d="$2" -v sz="$(wc -c < "$tmp/t.egm")" -v s="$secs" \
-		    -v one="$(awk '$NF == "*" {print $2}' "$tmp/tb.out")" '
-			$1 == "accuracy" {acc = $2} $1 == "macro" {f1 = $5}
-			END {printf "%-6s %-6s %9s %9s %12d %11s %10s\n", tr, d == 0 ? "full" : d, acc, f1, sz, one, s}' "$tmp/t.out"
+		$py - "$tmp/tr/report.json" "$1" "$2" "$(wc -c < "$tmp/t.egm")" \
+			"$(awk '$NF == "*" {print $2}' "$tmp/tb.out")" "$secs" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+tr, d, size, one, secs = sys.argv[2:7]
+print("%-6s %-6s %9.4f %9.4f %12s %11s %10s" % (tr, "full" if d == "0" else d,
+      j["accuracy"], j["macro avg"]["f1-score"], size, one, secs))
+PY
 	done
 fi
 exit $status

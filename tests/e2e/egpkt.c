@@ -10,7 +10,8 @@
  *       port and destination port step through 1M combinations) as a SYN;
  *       else F flows of ACK|PSH segments whose payload starts like a TLS
  *       application-data record and carries the send time (CLOCK_REALTIME)
- *       and a sequence number. Paced to PPS (0: as fast as possible),
+ *       and a sequence number. --src-spread K: flow f's source address
+ *       is SRC + f % K (to spread flows over --queue-balance queues). Paced to PPS (0: as fast as possible),
  *       bounded by N packets and S seconds. Prints "sent N in S s".
  *   egpkt recv  --dev IFACE --dport P [--count N] [--seconds S]
  *       counts egpkt data packets arriving on IFACE (AF_PACKET) until N or
@@ -44,7 +45,7 @@ struct opts {
 	const char *src, *dst, *dev;
 	uint64_t count;
 	double rate, seconds;
-	unsigned flows, payload;
+	unsigned flows, payload, spread;
 	uint16_t dport;
 	int distinct;
 };
@@ -135,6 +136,7 @@ static int do_send(const struct opts *o)
 	uint32_t *seqs;
 	unsigned plen = o->distinct ? 0 : o->payload;
 	double t0, deadline, next;
+	uint32_t src0;
 	uint64_t n;
 	int fd, one = 1;
 
@@ -158,6 +160,7 @@ static int do_send(const struct opts *o)
 	ip->ttl = 64;
 	ip->protocol = IPPROTO_TCP;
 	inet_pton(AF_INET, o->src, &ip->saddr);
+	src0 = ntohl(ip->saddr);
 	ip->daddr = to.sin_addr.s_addr;
 	ip->tot_len = htons((uint16_t)(40 + plen));
 	th = (struct tcphdr *)(pkt + 20);
@@ -192,6 +195,8 @@ static int do_send(const struct opts *o)
 			unsigned f = (unsigned)(n % o->flows);
 
 			th->source = htons((uint16_t)(20000 + f));
+			if (o->spread > 1)
+				ip->saddr = htonl(src0 + f % o->spread);
 			th->dest = htons(o->dport);
 			th->seq = htonl(1000 + seqs[f]);
 			seqs[f] += plen;
@@ -338,6 +343,7 @@ int main(int argc, char **argv)
 		{ "rate", 1, NULL, 'r' }, { "flows", 1, NULL, 'f' },
 		{ "payload", 1, NULL, 'p' }, { "dport", 1, NULL, 'P' },
 		{ "seconds", 1, NULL, 'S' }, { "distinct", 0, NULL, 'D' },
+		{ "src-spread", 1, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .count = 1000, .flows = 1, .payload = 100,
@@ -360,6 +366,7 @@ int main(int argc, char **argv)
 		case 'P': o.dport = (uint16_t)atoi(optarg); break;
 		case 'S': o.seconds = atof(optarg); break;
 		case 'D': o.distinct = 1; break;
+		case 'x': o.spread = (unsigned)atoi(optarg); break;
 		default: return 2;
 		}
 	}

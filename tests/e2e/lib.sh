@@ -56,7 +56,9 @@ eg_cleanup() {
 	exit $rc
 }
 
-# Remember a background pid for cleanup.
+# Remember a background pid for cleanup. Start background programs with
+# `ip netns exec NS prog &` (not the in_* functions, which would put a
+# subshell between $! and the program).
 eg_bg() { EG_PIDS+=("$1"); }
 
 in_dev() { ip netns exec "$EG_DEV" "$@"; }
@@ -170,9 +172,124 @@ eg_wait_for() {
 # eg_daemon BUILD CONFIG LOG: start echoguardd in the gateway namespace.
 eg_daemon() {
 	local build=$1 conf=$2 log=$3
-	in_gw "$build/src/echoguardd" --foreground -c "$conf" >"$log" 2>&1 &
+	# ip netns exec execs the command: $! is the daemon itself
+	ip netns exec "$EG_GW" $EG_DAEMON_WRAP "$build/src/echoguardd" --foreground -c "$conf" >"$log" 2>&1 &
 	EG_DAEMON_PID=$!
 	eg_bg $EG_DAEMON_PID
 	eg_wait_for grep -q "started:" "$log" ||
 		{ cat "$log" >&2; eg_fail "echoguardd did not start"; }
+}
+
+EG_SRC=${EG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+EG_SIM=$EG_SRC/src/sim/echosim.py
+
+# eg_model BUILD OUT: a model of the seed schema for the tests.
+# $EG_MODEL if set; else trained here from simulated captures (idle, talk,
+# muted with injected voice and bulk uploads) through `echoguard extract`
+# and `echoguard train` (or tests/e2e/egtrain when train is not built).
+eg_model() {
+	local build=$1 out=$2 d
+	if [ -n "$EG_MODEL" ]; then
+		cp "$EG_MODEL" "$out" && return 0
+	fi
+	[ -f "$EG_SIM" ] || eg_skip "no simulator ($EG_SIM) to train a model"
+	d=$EG_TMP/model
+	mkdir -p "$d"
+	/usr/bin/python3 "$EG_SIM" pcap --scenario idle --duration 600 --seed 1 -o "$d/sim-idle-1.pcapng" >/dev/null 2>&1 &&
+	/usr/bin/python3 "$EG_SIM" pcap --scenario talk --duration 600 --seed 2 -o "$d/sim-talk-2.pcapng" >/dev/null 2>&1 &&
+	/usr/bin/python3 "$EG_SIM" pcap --scenario muted --duration 600 --seed 3 --inject voice -o "$d/sim-muted-3.pcapng" >/dev/null 2>&1 &&
+	/usr/bin/python3 "$EG_SIM" pcap --scenario muted --duration 600 --seed 4 --inject bulk -o "$d/sim-muted-4.pcapng" >/dev/null 2>&1 ||
+		eg_fail "echosim pcap"
+	local E=$build/src/echoguard
+	$E extract --context idle -o "$d/idle.csv" "$d/sim-idle-1.pcapng" 2>/dev/null &&
+	$E extract --interactions "$d/sim-talk-2.pcapng.interactions.csv" -o "$d/talk.csv" "$d/sim-talk-2.pcapng" 2>/dev/null &&
+	$E extract --context muted -o "$d/muted.csv" "$d/sim-muted-3.pcapng" "$d/sim-muted-4.pcapng" 2>/dev/null ||
+		eg_fail "echoguard extract"
+	if $E train --help >/dev/null 2>&1; then
+		$E train --trees 30 --seed 1 --split none --features seed --threads 2 -o "$out" "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null 2>&1 ||
+			"$build/tests/e2e/egtrain" "$out" 30 1 "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null ||
+			eg_fail "training a model"
+	else
+		"$build/tests/e2e/egtrain" "$out" 30 1 "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null ||
+			eg_fail "training a model"
+	fi
+}
+
+# eg_config FILE KEY=VALUE... : write a config (sections given as [x]).
+eg_config() {
+	local f=$1
+	shift
+	printf '%s\n' "$@" >"$f"
+}
+
+# eg_cert DIR: a self-signed certificate for the cloud's TLS servers.
+eg_cert() {
+	/usr/bin/python3 "$EG_SIM" mkcert "$1" >/dev/null || eg_fail "mkcert"
+}
+
+# eg_server PORT LOG: the simulator's TLS server in the cloud namespace.
+eg_server() {
+	ip netns exec "$EG_CLOUD" /usr/bin/python3 "$EG_SIM" server --listen "$EG_CLOUD_IP:$1" \
+		--cert "$EG_TMP/cert/cert.pem" --key "$EG_TMP/cert/key.pem" \
+		--log "$2" --ready-file "$2.ready" 2>/dev/null &
+	eg_bg $!
+	eg_wait_for test -s "$2.ready" || eg_fail "TLS server on port $1"
+}
+
+# eg_jfield PID FIELD [EVENT]: FIELD of the last journal entry of PID
+# (EG_EVENT=stats unless EVENT given); empty when none.
+eg_jfield() {
+	journalctl --no-pager -o json _PID="$1" EG_EVENT="${3:-stats}" 2>/dev/null |
+		/usr/bin/python3 -c '
+import json, sys
+last = None
+for line in sys.stdin:
+    try:
+        last = json.loads(line)
+    except ValueError:
+        pass
+print(last.get(sys.argv[1], "") if last else "")' "$2"
+}
+
+# eg_jcount PID EVENT: number of journal entries of PID with EG_EVENT.
+eg_jcount() {
+	journalctl --no-pager -o cat _PID="$1" EG_EVENT="$2" 2>/dev/null | wc -l
+}
+
+# eg_sum_log FILE EV KIND: sum of "bytes" of JSON lines with ev and kind
+# (kind "*" for any).
+eg_sum_log() {
+	/usr/bin/python3 - "$@" <<'PY'
+import json, sys
+path, ev, kind = sys.argv[1:4]
+n = 0
+try:
+    for line in open(path):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if r.get("ev") == ev and (kind == "*" or r.get("kind") == kind):
+            n += int(r.get("bytes", 0))
+except OSError:
+    pass
+print(n)
+PY
+}
+
+# eg_count_log FILE EV: number of JSON lines with that ev.
+eg_count_log() {
+	grep -c "\"ev\": \"$2\"" "$1" 2>/dev/null || true
+}
+
+check() {
+	# check DESCRIPTION COND...: print ok/not ok, remember failures
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok - $what"
+	else
+		echo "not ok - $what"
+		EG_FAILED=$((${EG_FAILED:-0} + 1))
+	fi
 }

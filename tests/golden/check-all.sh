@@ -17,7 +17,7 @@ cmp=$build/tests/golden/golden-compare
 mkdir -p "$out"
 if [ -z "${CHECK_ALL_REUSE:-}" ]; then
 	MKREF_CAPTURES=all MKREF_OUT=$out "$here/mkref.sh" "$data" 2>&1 |
-		grep -v '^Running as\|^wrote' >"$out/mkref.log"
+		grep -v '^Running as\|^wrote' >"$out/mkref.txt"
 fi
 fail=0
 printf '%-60s %8s %8s %8s %8s\n' capture frames ctype% layer% retrans%

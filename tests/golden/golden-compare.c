@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include "echoguard/capture.h"
@@ -63,14 +64,24 @@ struct tally {
 	uint64_t cat_n[MAX_CATS];
 };
 
-/* Previous snd_max per flow direction, to say why a retransmission verdict
- * differs (partial overlap or not). Keyed by flow pointer: the table's
- * slots never move. A test tool, so a plain linear-probe array. */
+/* Per flow direction, before the current packet: our snd_max, and the
+ * highest sequence number any segment of it showed (pure ACKs included,
+ * as Wireshark counts), to say why a retransmission verdict differs.
+ * Keyed by flow pointer: the table's slots never move. A test tool, so a
+ * plain linear-probe array. */
 #define PREV_SLOTS 8192
 struct prev {
 	const void *key[PREV_SLOTS];
 	uint32_t snd_max[PREV_SLOTS];
+	uint32_t seen_max[PREV_SLOTS];
 	bool valid[PREV_SLOTS];
+};
+
+struct seg_ctx {
+	bool new_flow;      /* the engine created the flow for this packet */
+	bool have;          /* the direction was seen before */
+	uint32_t snd_max;   /* ours */
+	uint32_t seen_max;  /* Wireshark-like: max seq + length, any segment */
 };
 
 static size_t prev_slot(struct prev *pv, const void *key)
@@ -187,18 +198,23 @@ static void tally_add(struct tally *t, const char *cat)
  * view of the segment. "unexplained" means a bug on one side.
  */
 static const char *categorise(enum field f, const struct ref_row *r,
-			      const struct eg_pkt_info *in, bool have_prev,
-			      uint32_t prev_max)
+			      const struct eg_pkt_info *in,
+			      const struct seg_ctx *sc)
 {
 	const struct eg_packet *p = &in->pkt;
-	bool partial = have_prev && p->payload_len &&
-		       eg_seq_lt(prev_max, p->seq + p->payload_len);
+	uint32_t end = p->seq + p->payload_len +
+		       !!(p->tcp_flags & EG_TCP_SYN) +
+		       !!(p->tcp_flags & EG_TCP_FIN);
+	bool partial = sc->have && eg_seq_lt(sc->snd_max, end);
 
 	switch (f) {
 	case F_RETRANS:
-		if (r->paylen == 0 && (in->pkt.tcp_flags &
-				       (EG_TCP_SYN | EG_TCP_FIN)))
-			return "repeated SYN/FIN (no payload)";
+		if (r->retrans && sc->new_flow)
+			return "a new flow for us: the old one expired (closed "
+			       "or idle timeout), Wireshark keeps it forever";
+		if (r->retrans && partial && eg_seq_le(end, sc->seen_max))
+			return "bytes the capture missed, revealed by a later "
+			       "segment's seq";
 		if (r->retrans && strchr(r->ws, 'S') && partial)
 			return "spurious retransmission extending past snd_max";
 		if (r->retrans && partial)
@@ -234,6 +250,120 @@ static const char *categorise(enum field f, const struct ref_row *r,
 	}
 }
 
+/*
+ * What the categories need to know of a TCP segment's direction before
+ * this packet (see struct prev); updates the record afterwards. *ret is
+ * zeroed for packets without a TCP flow.
+ */
+static void seg_ctx_update(struct prev *pv, const struct eg_pkt_info *in,
+			   uint64_t ts_ns, struct seg_ctx *ret)
+{
+	const struct eg_packet *p = &in->pkt;
+	const struct eg_flow_dir *d;
+	uint32_t end;
+	size_t slot;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!in->flow || p->l4_proto != IPPROTO_TCP)
+		return;
+	d = &in->flow->dir[in->dir];
+	end = p->seq + p->payload_len + !!(p->tcp_flags & EG_TCP_SYN) +
+	      !!(p->tcp_flags & EG_TCP_FIN);
+	slot = prev_slot(pv, d);
+	ret->new_flow = in->flow->created_ns == ts_ns && d->pkts == 1;
+	if (ret->new_flow)
+		pv->valid[slot] = false;
+	ret->have = pv->valid[slot];
+	ret->snd_max = pv->snd_max[slot];
+	ret->seen_max = pv->seen_max[slot];
+	if (!ret->have || eg_seq_lt(pv->seen_max[slot], end))
+		pv->seen_max[slot] = end;
+	pv->valid[slot] = true;
+	pv->snd_max[slot] = d->snd_max;
+}
+
+/* Compare the three fields of one frame; log and count disagreements. */
+static void compare_frame(uint64_t index, const struct ref_row *r,
+			  const struct eg_pkt_info *in,
+			  const struct seg_ctx *sc, struct tally *tally,
+			  FILE *log)
+{
+	int ours[F_COUNT], theirs[F_COUNT];
+	unsigned k;
+
+	ours[F_CTYPE] = in->content_type;
+	theirs[F_CTYPE] = r->ctype;
+	ours[F_LAYER] = in->layer;
+	theirs[F_LAYER] = r->layer;
+	ours[F_RETRANS] = in->seg == EG_SEG_RETRANS;
+	theirs[F_RETRANS] = r->retrans;
+	for (k = 0; k < F_COUNT; k++) {
+		const char *cat;
+
+		if (theirs[k] < 0) {
+			tally[k].undecided++;
+			continue; /* the reference does not decide */
+		}
+		tally[k].compared++;
+		if (ours[k] == theirs[k]) {
+			tally[k].agree++;
+			continue;
+		}
+		cat = categorise(k, r, in, sc);
+		tally_add(&tally[k], cat);
+		fprintf(log, "%llu\t%s\t%d\t%d\t%u\t%s\t%s\t%s\n",
+			(unsigned long long)index, field_names[k], ours[k],
+			theirs[k], r->paylen, r->ws, r->src, cat);
+	}
+}
+
+/* The table on stdout; returns 0 when every field reaches min_pct. */
+static int print_summary(const char *name, uint64_t frames,
+			 const struct tally *tally, double min_pct)
+{
+	int status = 0;
+	unsigned i, k;
+
+	printf("%s: %llu frames\n", name, (unsigned long long)frames);
+	printf("%-15s %9s %9s %9s %8s %9s\n", "field", "compared", "agree",
+	       "disagree", "agree%", "undecided");
+	for (k = 0; k < F_COUNT; k++) {
+		const struct tally *t = &tally[k];
+		double pct = t->compared ? 100.0 * t->agree / t->compared : 0;
+
+		printf("%-15s %9llu %9llu %9llu %7.2f%% %9llu%s\n",
+		       field_names[k], (unsigned long long)t->compared,
+		       (unsigned long long)t->agree,
+		       (unsigned long long)(t->compared - t->agree), pct,
+		       (unsigned long long)t->undecided,
+		       pct + 1e-9 < min_pct ? "  BELOW THRESHOLD" : "");
+		for (i = 0; i < t->n_cats; i++)
+			printf("    %5llu  %s\n",
+			       (unsigned long long)t->cat_n[i], t->cat[i]);
+		if (pct + 1e-9 < min_pct || !t->compared)
+			status = 1;
+	}
+	return status;
+}
+
+/* An engine like `echoguard extract --direction both --device IP`. */
+static int engine_for(const char *device, struct eg_engine **ret)
+{
+	struct eg_engine_params params;
+	int ver;
+
+	eg_engine_params_default(&params);
+	params.features = EG_FEATURES_SEED;
+	ver = eg_addr_parse(device, params.devices[0]);
+	if (ver < 0) {
+		fprintf(stderr, "--device: \"%s\" is not an address\n", device);
+		return -EINVAL;
+	}
+	params.device_version[0] = (uint8_t)ver;
+	params.n_devices = 1;
+	return eg_engine_new(&params, ret);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: golden-compare [--data DIR] [--device IP] "
@@ -254,7 +384,6 @@ int main(int argc, char **argv)
 	const char *data = NULL, *device = "192.168.86.40", *logpath = NULL;
 	const char *refpath = NULL, *name;
 	double min_pct = 99.5;
-	struct eg_engine_params params;
 	struct eg_engine *engine = NULL;
 	struct eg_capture *cap = NULL;
 	struct tally tally[F_COUNT] = { 0 };
@@ -265,8 +394,7 @@ int main(int argc, char **argv)
 	char path[4096], err[512];
 	uint64_t frames = 0;
 	FILE *log = stdout;
-	int c, rc, ver, status = 1;
-	unsigned i, k;
+	int c, rc, status = 1;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -299,16 +427,7 @@ int main(int argc, char **argv)
 	if (ref_load(refpath, &ref) < 0)
 		return 1;
 
-	eg_engine_params_default(&params);
-	params.features = EG_FEATURES_SEED;
-	ver = eg_addr_parse(device, params.devices[0]);
-	if (ver < 0) {
-		fprintf(stderr, "--device: \"%s\" is not an address\n", device);
-		goto out;
-	}
-	params.device_version[0] = (uint8_t)ver;
-	params.n_devices = 1;
-	rc = eg_engine_new(&params, &engine);
+	rc = engine_for(device, &engine);
 	if (rc < 0) {
 		fprintf(stderr, "eg_engine_new: %s\n", strerror(-rc));
 		goto out;
@@ -335,10 +454,7 @@ int main(int argc, char **argv)
 	while ((rc = eg_capture_next(cap, &fr, err, sizeof(err))) > 0) {
 		struct eg_pkt_info in;
 		const struct ref_row *r;
-		int ours[F_COUNT], theirs[F_COUNT];
-		uint32_t prev_max = 0;
-		bool have_prev = false;
-		size_t slot = 0;
+		struct seg_ctx sc;
 
 		frames++;
 		(void)eg_engine_process(engine, fr.linktype, fr.data,
@@ -349,38 +465,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		r = &ref.rows[fr.index - 1];
-		if (in.flow) {
-			slot = prev_slot(pv, &in.flow->dir[in.dir]);
-			have_prev = pv->valid[slot];
-			prev_max = pv->snd_max[slot];
-			pv->valid[slot] = in.flow->dir[in.dir].seq_valid;
-			pv->snd_max[slot] = in.flow->dir[in.dir].snd_max;
-		}
-		ours[F_CTYPE] = in.content_type;
-		theirs[F_CTYPE] = r->ctype;
-		ours[F_LAYER] = in.layer;
-		theirs[F_LAYER] = r->layer;
-		ours[F_RETRANS] = in.seg == EG_SEG_RETRANS;
-		theirs[F_RETRANS] = r->retrans;
-		for (k = 0; k < F_COUNT; k++) {
-			const char *cat;
-
-			if (theirs[k] < 0) {
-				tally[k].undecided++;
-				continue; /* the reference does not decide */
-			}
-			tally[k].compared++;
-			if (ours[k] == theirs[k]) {
-				tally[k].agree++;
-				continue;
-			}
-			cat = categorise(k, r, &in, have_prev, prev_max);
-			tally_add(&tally[k], cat);
-			fprintf(log, "%llu\t%s\t%d\t%d\t%u\t%s\t%s\t%s\n",
-				(unsigned long long)fr.index, field_names[k],
-				ours[k], theirs[k], r->paylen, r->ws, r->src,
-				cat);
-		}
+		seg_ctx_update(pv, &in, fr.ts_ns, &sc);
+		compare_frame(fr.index, r, &in, &sc, tally, log);
 	}
 	if (rc < 0) {
 		fprintf(stderr, "%s\n", err);
@@ -392,26 +478,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	status = 0;
-	printf("%s: %llu frames\n", name, (unsigned long long)frames);
-	printf("%-15s %9s %9s %9s %8s %9s\n", "field", "compared", "agree",
-	       "disagree", "agree%", "undecided");
-	for (k = 0; k < F_COUNT; k++) {
-		struct tally *t = &tally[k];
-		double pct = t->compared ? 100.0 * t->agree / t->compared : 0;
-
-		printf("%-15s %9llu %9llu %9llu %7.2f%% %9llu%s\n",
-		       field_names[k], (unsigned long long)t->compared,
-		       (unsigned long long)t->agree,
-		       (unsigned long long)(t->compared - t->agree), pct,
-		       (unsigned long long)t->undecided,
-		       pct + 1e-9 < min_pct ? "  BELOW THRESHOLD" : "");
-		for (i = 0; i < t->n_cats; i++)
-			printf("    %5llu  %s\n",
-			       (unsigned long long)t->cat_n[i], t->cat[i]);
-		if (pct + 1e-9 < min_pct || !t->compared)
-			status = 1;
-	}
+	status = print_summary(name, frames, tally, min_pct);
 	if (logpath)
 		printf("disagreements: %s\n", logpath);
 out:

@@ -205,6 +205,16 @@ def build_maps(frames):
             continue
         cont = len(fr.segs) > 1 and fr.segs[-1] == fr.num
         if not cont:
+            hdr = fr.payload[:6]
+            if hdr != "%02x03%02x" % (fr.types[0], fr.vers[0] & 0xff):
+                # Not a header at the first byte: after a lost segment
+                # Wireshark places records at an offset only it knows (the
+                # end of a PDU it could not reassemble). Leave it unknown.
+                d.problems.append("frame %d: records reported, but the "
+                                  "payload does not start with a header" %
+                                  fr.num)
+                d.cur = None
+                continue
             if d.cur is not None and d.cur != fr.seq:
                 d.anchors += 1
             d.cur = fr.seq
@@ -320,6 +330,14 @@ def http_frames(frames):
     for fr in frames:
         if fr.num not in http and fr.len > 0 and is_retrans(fr) and \
            any(a <= fr.seq < b for a, b in ranges.get(fr.key, ())):
+            http.add(fr.num)
+    # An out-of-order segment is not dissected either (Wireshark does not
+    # reassemble out of order by default): in a direction that carries
+    # HTTP it is HTTP (seen: the "HTTP/1.1 200 OK" segment of a response
+    # arriving after its body).
+    for fr in frames:
+        if fr.num not in http and fr.len > 0 and "O" in fr.ws and \
+           fr.key in ranges and fr.protos[-1] == "tcp":
             http.add(fr.num)
     return http
 

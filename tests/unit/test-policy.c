@@ -121,6 +121,7 @@ static void test_classes_and_confidence(void)
 	struct eg_policy *p;
 
 	eg_config_default(&c);
+	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
 	p = make_policy(&c);
 	memset(&flow, 0, sizeof(flow));
 
@@ -209,6 +210,7 @@ static void test_dropped_ranges(void)
 	struct eg_policy *p;
 
 	eg_config_default(&c);
+	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
 	p = make_policy(&c);
 	memset(&flow, 0, sizeof(flow));
 
@@ -270,6 +272,7 @@ static void test_on_drop_flow_and_monitor(void)
 	struct eg_policy *p;
 
 	eg_config_default(&c);
+	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
 	c.policy.on_drop = EG_ON_DROP_FLOW;
 	c.policy.flow_mark = 0xbeef;
 	p = make_policy(&c);
@@ -352,6 +355,7 @@ static void test_allow_lists(void)
 	struct eg_policy *p;
 
 	eg_config_default(&c);
+	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
 	CHECK_EQ(eg_cidr_parse("52.94.0.0/16", &c.policy.allow_cidrs[0]), 0);
 	CHECK_EQ(eg_cidr_parse("2001:db8:aa::/48", &c.policy.allow_cidrs[1]), 0);
 	c.policy.n_allow_cidrs = 2;
@@ -410,6 +414,7 @@ static void test_fallback_and_direction(void)
 	uint8_t junk[] = { 0x45, 0x00, 0x00 };
 
 	eg_config_default(&c);
+	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
 	p = make_policy(&c);
 	memset(&flow, 0, sizeof(flow));
 
@@ -504,6 +509,7 @@ static void test_names_and_sums(void)
 	CHECK_EQ(a.bytes_by_verdict[EG_VERDICT_DROP], 7);
 
 	eg_config_default(&c);
+	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
 	c.policy.min_confidence = 2;
 	CHECK_EQ(eg_policy_new_names(&c, names, N_NAMES, &p, err, sizeof(err)),
 		 -EINVAL);

@@ -383,7 +383,7 @@ int main(void)
 	fi = fopen(ini, "w");
 	CHECK(fi != NULL);
 	if (fi) {
-		fprintf(fi, "[policy]\nmode = monitor\n[model]\npath = %s\n"
+		fprintf(fi, "[policy]\nmode = monitor\n[model]\nfeatures = seed\npath = %s\n"
 			"[device]\naddress = " DEVICE "\n", model);
 		fclose(fi);
 	}

@@ -431,6 +431,15 @@ static void test_muted(void)
 	CHECK_EQ(sim_pcap("muted", 600, 8, NULL, tmp("sim-other-8.pcapng")), 0);
 	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", f, tmp("sim-other-8.pcapng"));
 	CHECK(system(cmd) != 0);
+	/* mixed: the last third muted, in the microphone timeline for
+	 * `echoguard replay --mic FILE` and in the labels */
+	CHECK_EQ(sim_pcap("mixed", 300, 7, NULL, tmp("sim-mixed-7.pcapng")), 0);
+	snprintf(cmd, sizeof(cmd), "grep -q '^1767225600.000000 1$' %s && "
+		 "grep -q '^1767225800.000000 0$' %s && grep -q "
+		 "',1767225800.000000,1767225900.000000,muted,sim$' %s",
+		 tmp("sim-mixed-7.pcapng.mic"), tmp("sim-mixed-7.pcapng.mic"),
+		 tmp("sim-mixed-7.pcapng.labels.csv"));
+	CHECK_EQ(run(cmd), 0);
 	/* a name without "sim" is refused */
 	snprintf(cmd, sizeof(cmd), PY " " ECHOSIM " pcap --scenario idle "
 		 "--duration 10 --seed 1 -o %s 2>/dev/null", tmp("echo.pcapng"));
@@ -509,6 +518,18 @@ static void test_live(void)
 			 "--speed 2 --param ka_period=3 --param talk_period=8 "
 			 "--log %s 2>/dev/null", port, tmp("client.jsonl"));
 		CHECK_EQ(run(cmd), 0);
+		/* the same with a mic file reading 0: no wake word, no voice */
+		fp = fopen(tmp("mic"), "w");
+		if (fp) {
+			fputs("0\n", fp);
+			fclose(fp);
+		}
+		snprintf(cmd, sizeof(cmd), PY " " ECHOSIM " live --server "
+			 "127.0.0.1:%d --scenario talk --duration 16 --seed 5 "
+			 "--speed 2 --param ka_period=3 --param talk_period=8 "
+			 "--mic-file %s --log %s 2>/dev/null", port, tmp("mic"),
+			 tmp("muted.jsonl"));
+		CHECK_EQ(run(cmd), 0);
 		usleep(300000);
 	}
 	kill(pid, SIGTERM);
@@ -516,7 +537,9 @@ static void test_live(void)
 	if (port <= 0)
 		return;
 	/* every byte the client wrote reached the server, per connection */
-	long long sent = sum_bytes(tmp("client.jsonl"), "\"ev\": \"send\"", NULL);
+	/* (the server saw both runs: the mic-on one and the muted one) */
+	long long sent = sum_bytes(tmp("client.jsonl"), "\"ev\": \"send\"", NULL) +
+			 sum_bytes(tmp("muted.jsonl"), "\"ev\": \"send\"", NULL);
 	long long got = sum_bytes(tmp("server.jsonl"), "\"ev\": \"msg\"", NULL);
 	long long closed = sum_bytes(tmp("server.jsonl"), "\"ev\": \"close\"", NULL);
 
@@ -526,10 +549,19 @@ static void test_live(void)
 	for (int c = 0; c < 4; c++) {
 		snprintf(needle, sizeof(needle), "\"conn\": %d,", c);
 		CHECK_EQ(sum_bytes(tmp("server.jsonl"), "\"ev\": \"msg\"", needle),
-			 sum_bytes(tmp("client.jsonl"), "\"ev\": \"send\"", needle));
+			 sum_bytes(tmp("client.jsonl"), "\"ev\": \"send\"", needle) +
+			 sum_bytes(tmp("muted.jsonl"), "\"ev\": \"send\"", needle));
 	}
 	CHECK(sum_bytes(tmp("client.jsonl"), "\"kind\": \"voice\"", "\"ev\": \"send\"") > 0);
 	CHECK(sum_bytes(tmp("client.jsonl"), "\"kind\": \"keepalive\"", "\"ev\": \"send\"") > 0);
+	/* muted by the mic file: keep-alives only, the rest skipped */
+	CHECK_EQ(count_lines(tmp("muted.jsonl"), "\"ev\": \"mic\"", "\"value\": 0"), 1);
+	CHECK(count_lines(tmp("muted.jsonl"), "\"ev\": \"send\"", "keepalive") >= 3);
+	CHECK_EQ(count_lines(tmp("muted.jsonl"), "\"ev\": \"send\"", "\"kind\": \"voice\""), 0);
+	CHECK_EQ(count_lines(tmp("muted.jsonl"), "\"ev\": \"send\"", "\"kind\": \"wake\""), 0);
+	CHECK(count_lines(tmp("muted.jsonl"), "\"ev\": \"done\"", "\"skipped_muted\": 0,") == 0);
+	CHECK_EQ(count_lines(tmp("server.jsonl"), "\"ev\": \"msg\"", "\"kind\": \"wake\""),
+		 count_lines(tmp("client.jsonl"), "\"ev\": \"send\"", "\"kind\": \"wake\""));
 	/* TLS 1.2 on every connection, as the Echo's records are */
 	CHECK(count_lines(tmp("server.jsonl"), "\"ev\": \"accept\"", NULL) >= 3);
 	CHECK_EQ(count_lines(tmp("server.jsonl"), "\"ev\": \"accept\"", "TLSv1.2"),

@@ -648,6 +648,39 @@ static void test_snaplen(void)
 	CHECK(d.synced);
 }
 
+/* A segment whose payload the snap length cut entirely (payload NULL,
+ * caplen 0) in every state: no read, no pointer arithmetic on NULL (the
+ * UBSan build checks), and the tracker loses sync only where it must. */
+static void test_null_payload(void)
+{
+	struct eg_tls_dir d;
+	struct eg_tls_seg s;
+
+	build_session();
+	eg_tls_init(&d);
+	CHECK_EQ(eg_tls_track(&d, 1, NULL, 0, 1448, false, &s), 0);  /* IDLE */
+	CHECK_EQ(s.content_type, 0);
+	CHECK(!s.is_tls);
+	(void)deliver(&d, 1, 0, 208, false);       /* header split: hdr_have */
+	CHECK_EQ(d.hdr_have, 3);
+	CHECK_EQ(eg_tls_track(&d, 1 + 208, NULL, 0, 10, false, &s), 0);
+	CHECK_EQ(s.content_type, 20);               /* the split CCS header */
+	CHECK_EQ(d.state, EG_TLS_S_LOST);
+	eg_tls_init(&d);
+	(void)deliver(&d, 1, 0, 300, false);       /* into the long record */
+	CHECK_EQ(eg_tls_track(&d, 301, NULL, 0, 1000, false, &s), 0);
+	CHECK_EQ(s.content_type, 23);               /* continuation: known */
+	CHECK(d.synced);
+	CHECK_EQ(eg_tls_track(&d, 301, NULL, 0, 3000, true, &s), 0);
+	CHECK_EQ(d.state, EG_TLS_S_LOST);           /* next header not seen */
+	eg_tls_init(&d);
+	(void)deliver(&d, 1, 0, 300, false);
+	CHECK_EQ(eg_tls_track(&d, 5001, NULL, 0, 100, false, &s), 0); /* gap */
+	CHECK_EQ(d.state, EG_TLS_S_GAP);
+	CHECK_EQ(eg_tls_track(&d, 5001, NULL, 0, 0, false, &s), 0);
+	CHECK_EQ(s.n_headers, 0);
+}
+
 static void test_random(void)
 {
 	uint8_t buf[2048];
@@ -885,6 +918,7 @@ int main(void)
 	test_garbage_resync();
 	test_idle_start();
 	test_snaplen();
+	test_null_payload();
 	test_random();
 	test_sni();
 	test_http();
