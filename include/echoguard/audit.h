@@ -151,7 +151,7 @@ int eg_audit_defend_parse(const char *s, struct eg_audit_defend *ret);
  * their headers (an observer can no longer tell ACKs). rate (BuFLO-like):
  * per direction, MTU-sized packets every 1/rate s from the direction's first
  * packet for max(duration, time to send its bytes). Adds the bytes before
- * and after to *bytes_in / *bytes_out. -ENOMEM.
+ * and after to *bytes_before / *bytes_after. -ENOMEM.
  */
 int eg_audit_defend_apply(const struct eg_audit_defend *d,
 			  struct eg_audit_trace *t, uint64_t *bytes_before,
