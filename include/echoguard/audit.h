@@ -160,16 +160,17 @@ int eg_audit_defend_apply(const struct eg_audit_defend *d,
 /* --- classifiers ------------------------------------------------------ */
 
 enum eg_audit_clf { EG_CLF_FOREST = 0, EG_CLF_TREE, EG_CLF_KNN, EG_CLF_ADA,
-		    _EG_CLF_MAX };
+		    EG_CLF_XTREES, _EG_CLF_MAX };
 
 extern const char *const eg_audit_clf_names[_EG_CLF_MAX];
-/* "forest", "tree", "knn", "adaboost"; -EINVAL else. */
+/* "forest", "tree", "knn", "adaboost", "xtrees" (extremely randomised
+ * trees, audit_xtrees.c); -EINVAL else. */
 int eg_audit_clf_parse(const char *s, enum eg_audit_clf *ret);
 
 struct eg_audit_hyper {
-	unsigned trees;            /* forest */
+	unsigned trees;            /* forest, xtrees */
 	unsigned max_depth;        /* forest, tree (0 unlimited) */
-	unsigned min_leaf;         /* forest, tree */
+	unsigned min_leaf;         /* forest, tree, xtrees */
 	unsigned k;                /* knn */
 	unsigned rounds;           /* adaboost */
 };

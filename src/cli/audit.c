@@ -56,7 +56,7 @@ static void usage(FILE *f)
 "  LABEL=CAPTURE        a context label for every window of that capture\n"
 "  --group-split        whole captures go to the test part (not windows)\n"
 "both:\n"
-"  --classifiers LIST   forest,tree,knn,adaboost  [all]\n"
+"  --classifiers LIST   forest,tree,knn,adaboost,xtrees  [all]\n"
 "  --repeats R          stratified splits  [10]\n"
 "  --test-size F        [0.2]\n"
 "  --tune-folds K       K-fold grid tuning inside training (1: none)  [3]\n"
@@ -95,7 +95,7 @@ static int parse_clfs(const char *s, bool *use)
 
 		if (eg_audit_clf_parse(tok, &c) < 0) {
 			cli_error("--classifiers: unknown \"%s\" (forest, tree,"
-				  " knn, adaboost)", tok);
+				  " knn, adaboost, xtrees)", tok);
 			return -EINVAL;
 		}
 		use[c] = true;

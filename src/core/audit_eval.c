@@ -56,6 +56,10 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 	static const struct eg_audit_hyper knn[] = {
 		{ .k = 1 }, { .k = 3 }, { .k = 5 }, { .k = 7 }, { .k = 9 },
 	};
+	static const struct eg_audit_hyper xtrees[] = {
+		{ .trees = 300, .min_leaf = 1 },
+		{ .trees = 100, .min_leaf = 1 },
+	};
 	static const struct eg_audit_hyper ada[] = {
 		{ .rounds = 50 }, { .rounds = 200 }, { .rounds = 500 },
 	};
@@ -66,6 +70,7 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 	case EG_CLF_FOREST: g = forest; n = 3; break;
 	case EG_CLF_TREE: g = tree; n = 4; break;
 	case EG_CLF_KNN: g = knn; n = 5; break;
+	case EG_CLF_XTREES: g = xtrees; n = 2; break;
 	default: g = ada; n = 3; break;
 	}
 	for (unsigned i = 0; i < n && i < max; i++)
@@ -121,14 +126,20 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Coarse scores: sums of the fine scores per mapped class, into s. */
+/* Coarse scores: the best fine score per mapped class, into s (so the
+ * coarse prediction is the class of the most likely fine class; sums
+ * would favour the coarse classes with many fine ones, each adding its
+ * share of noise). */
 static void map_scores(const struct eg_audit_eval_opts *o, unsigned nc,
 		       float *s)
 {
-	float sc[EG_DATASET_MAX_CLASSES] = { 0 };
+	float sc[EG_DATASET_MAX_CLASSES];
 
+	for (unsigned c = 0; c < o->n_mapped; c++)
+		sc[c] = -INFINITY;
 	for (unsigned c = 0; c < nc; c++)
-		sc[o->class_map[c]] += s[c];
+		if (s[c] > sc[o->class_map[c]])
+			sc[o->class_map[c]] = s[c];
 	memcpy(s, sc, o->n_mapped * sizeof(*s));
 }
 
