@@ -202,7 +202,8 @@ struct eg_audit_eval_opts {
 	unsigned threads;
 	/* Optional: score in coarser classes. Training (and the stratified
 	 * splits) use d's fine classes; class_map[fine] gives the coarse
-	 * class, coarse scores are the sums of the fine ones, and accuracy,
+	 * class, a coarse score is the best of its fine ones (the coarse
+	 * prediction is the class of the likeliest fine class), and accuracy,
 	 * top-k and the confusion matrix count coarse classes (n_mapped). */
 	const uint16_t *class_map;
 	unsigned n_mapped;
