@@ -151,7 +151,7 @@ int eg_audit_defend_parse(const char *s, struct eg_audit_defend *ret);
  * their headers (an observer can no longer tell ACKs). rate (BuFLO-like):
  * per direction, MTU-sized packets every 1/rate s from the direction's first
  * packet for max(duration, time to send its bytes). Adds the bytes before
- * and after to *bytes_in / *bytes_out. -ENOMEM.
+ * and after to *bytes_before / *bytes_after. -ENOMEM.
  */
 int eg_audit_defend_apply(const struct eg_audit_defend *d,
 			  struct eg_audit_trace *t, uint64_t *bytes_before,
@@ -160,16 +160,17 @@ int eg_audit_defend_apply(const struct eg_audit_defend *d,
 /* --- classifiers ------------------------------------------------------ */
 
 enum eg_audit_clf { EG_CLF_FOREST = 0, EG_CLF_TREE, EG_CLF_KNN, EG_CLF_ADA,
-		    _EG_CLF_MAX };
+		    EG_CLF_XTREES, _EG_CLF_MAX };
 
 extern const char *const eg_audit_clf_names[_EG_CLF_MAX];
-/* "forest", "tree", "knn", "adaboost"; -EINVAL else. */
+/* "forest", "tree", "knn", "adaboost", "xtrees" (extremely randomised
+ * trees, audit_xtrees.c); -EINVAL else. */
 int eg_audit_clf_parse(const char *s, enum eg_audit_clf *ret);
 
 struct eg_audit_hyper {
-	unsigned trees;            /* forest */
+	unsigned trees;            /* forest, xtrees */
 	unsigned max_depth;        /* forest, tree (0 unlimited) */
-	unsigned min_leaf;         /* forest, tree */
+	unsigned min_leaf;         /* forest, tree, xtrees */
 	unsigned k;                /* knn */
 	unsigned rounds;           /* adaboost */
 };
@@ -201,10 +202,15 @@ struct eg_audit_eval_opts {
 	unsigned threads;
 	/* Optional: score in coarser classes. Training (and the stratified
 	 * splits) use d's fine classes; class_map[fine] gives the coarse
-	 * class, coarse scores are the sums of the fine ones, and accuracy,
+	 * class, a coarse score is the best of its fine ones (the coarse
+	 * prediction is the class of the likeliest fine class), and accuracy,
 	 * top-k and the confusion matrix count coarse classes (n_mapped). */
 	const uint16_t *class_map;
 	unsigned n_mapped;
+	/* Split by d's groups (whole groups go to test, eg_split_group)
+	 * instead of stratified rows: windows of one capture are neighbours
+	 * in time, so a row split lets a model see the test's surroundings. */
+	bool by_group;
 };
 
 void eg_audit_eval_opts_default(struct eg_audit_eval_opts *o);

@@ -101,7 +101,7 @@ static const char *label_at(const struct labeller *l, const struct source *s,
 }
 
 /* Windows of one size over every source into a new dataset. */
-static int build(const struct audit_cfg *c, const struct labeller *lab,
+static int build(const struct labeller *lab,
 		 struct source *src, unsigned n_src,
 		 const struct audit_win *w, struct eg_dataset **ret)
 {
@@ -112,7 +112,6 @@ static int build(const struct audit_cfg *c, const struct labeller *lab,
 	size_t n = 0, cap = 0;
 	int r = 0;
 
-	(void)c;
 	for (unsigned k = 0; k < n_src; k++) {
 		const struct eg_audit_trace *t = &src[k].t;
 		size_t i = 0;
@@ -150,7 +149,6 @@ static int build(const struct audit_cfg *c, const struct labeller *lab,
 				rows[n].s = i | ((size_t)k << 40);
 				rows[n].y = (unsigned)r;
 				n++;
-				(void)x;
 			}
 			i = j;
 		}
@@ -172,7 +170,7 @@ static int build(const struct audit_cfg *c, const struct labeller *lab,
 			b = a + (size_t)w->size;
 		}
 		eg_audit_win_compute(&t->p[a], b - a, x);
-		r = eg_dataset_add(d, x, rows[i].y, NULL);
+		r = eg_dataset_add(d, x, rows[i].y, src[k].base);
 		if (r < 0)
 			goto out;
 	}
@@ -250,7 +248,7 @@ int audit_windows(const struct audit_cfg *c)
 		uint32_t counts[AUDIT_MAX_LABELS];
 		char name[64], extra[256];
 		uint32_t maj = 0;
-		int r = build(c, &lab, src, c->n_inputs, &c->win[w], &d);
+		int r = build(&lab, src, c->n_inputs, &c->win[w], &d);
 
 		if (r < 0) {
 			cli_error("windows: %s", strerror(-r));

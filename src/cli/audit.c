@@ -35,7 +35,8 @@ static void usage(FILE *f)
 "                       FILE: a CSV command,category mapping commands to\n"
 "                       classes (e.g. vcf/categories.csv)  [name]\n"
 "  --via-command        with --labels FILE: train on the commands, score\n"
-"                       the mapped classes (summed probabilities)\n"
+"                       the mapped classes (a class scores as its best\n"
+"                       command)\n"
 "  --features KIND      stats | hist | both | sizehist | cumul | all, or\n"
 "                       a + list (stats+cumul)  [both]\n"
 "  --bins N             histogram bins  [15]\n"
@@ -54,8 +55,9 @@ static void usage(FILE *f)
 "  --mic FILE           a timeline CSV time,label (epoch seconds; a label\n"
 "                       holds until the next row)\n"
 "  LABEL=CAPTURE        a context label for every window of that capture\n"
+"  --group-split        whole captures go to the test part (not windows)\n"
 "both:\n"
-"  --classifiers LIST   forest,tree,knn,adaboost  [all]\n"
+"  --classifiers LIST   forest,tree,knn,adaboost,xtrees  [all]\n"
 "  --repeats R          stratified splits  [10]\n"
 "  --test-size F        [0.2]\n"
 "  --tune-folds K       K-fold grid tuning inside training (1: none)  [3]\n"
@@ -94,7 +96,7 @@ static int parse_clfs(const char *s, bool *use)
 
 		if (eg_audit_clf_parse(tok, &c) < 0) {
 			cli_error("--classifiers: unknown \"%s\" (forest, tree,"
-				  " knn, adaboost)", tok);
+				  " knn, adaboost, xtrees)", tok);
 			return -EINVAL;
 		}
 		use[c] = true;
@@ -104,7 +106,7 @@ static int parse_clfs(const char *s, bool *use)
 
 enum { O_LABELS = 256, O_FEATURES, O_BINS, O_ACKS, O_DEFEND, O_INTER,
        O_PACKETS, O_SECONDS, O_MIC, O_CLFS, O_REPEATS, O_TEST, O_FOLDS,
-       O_TOPK, O_DEVICE, O_REPORT, O_SEED, O_THREADS, O_DUMP, O_VIA };
+       O_TOPK, O_DEVICE, O_REPORT, O_SEED, O_THREADS, O_DUMP, O_VIA, O_GROUP };
 
 int cmd_audit(int argc, char **argv)
 {
@@ -129,6 +131,7 @@ int cmd_audit(int argc, char **argv)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "dump", required_argument, NULL, O_DUMP },
 		{ "via-command", no_argument, NULL, O_VIA },
+		{ "group-split", no_argument, NULL, O_GROUP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -233,6 +236,7 @@ int cmd_audit(int argc, char **argv)
 		case O_DEVICE: cfg.device = optarg; break;
 		case O_DUMP: cfg.dump = optarg; break;
 		case O_VIA: cfg.via_command = true; break;
+		case O_GROUP: cfg.eo.by_group = true; break;
 		case O_REPORT: cfg.report = optarg; break;
 		case O_SEED:
 			if (parse_uint("--seed", optarg, 0, 4000000000u, &v))

@@ -13,9 +13,10 @@
 
 #include "echoguard/audit.h"
 #include "echoguard/train.h"
+#include "audit-internal.h"
 
 const char *const eg_audit_clf_names[_EG_CLF_MAX] = {
-	"forest", "tree", "knn", "adaboost",
+	"forest", "tree", "knn", "adaboost", "xtrees",
 };
 
 int eg_audit_clf_parse(const char *s, enum eg_audit_clf *ret)
@@ -47,6 +48,7 @@ struct eg_audit_model {
 	/* AdaBoost */
 	struct stump *st;
 	size_t n_st;
+	struct eg_audit_xtrees *xt;
 };
 
 struct eg_audit_model *eg_audit_model_free(struct eg_audit_model *m)
@@ -59,6 +61,7 @@ struct eg_audit_model *eg_audit_model_free(struct eg_audit_model *m)
 	free(m->sd);
 	free(m->y);
 	free(m->st);
+	eg_audit_xtrees_free(m->xt);
 	free(m);
 	return NULL;
 }
@@ -138,15 +141,18 @@ static void score_knn(const struct eg_audit_model *m, const float *x,
 {
 	double bd[64];
 	uint16_t by[64];
+	float z[EG_DATASET_MAX_FEATURES];
 	unsigned k = m->k < 64 ? m->k : 64, nb = 0, f = m->n_features;
 
+	for (unsigned j = 0; j < f; j++)
+		z[j] = (x[j] - m->mu[j]) / m->sd[j];
 	for (size_t i = 0; i < m->n; i++) {
 		const float *r = &m->x[i * f];
-		double dist = 0;
+		float dist = 0;
 		unsigned j;
 
 		for (j = 0; j < f; j++) {
-			double v = (x[j] - m->mu[j]) / m->sd[j] - r[j];
+			float v = z[j] - r[j];
 
 			dist += v * v;
 		}
@@ -367,6 +373,9 @@ int eg_audit_fit(enum eg_audit_clf c, const struct eg_audit_hyper *h,
 		r = fit_forest(m, h, d, rows, n, seed, threads, err, errlen);
 	else if (c == EG_CLF_KNN)
 		r = fit_knn(m, h, d, rows, n);
+	else if (c == EG_CLF_XTREES)
+		r = eg_audit_xtrees_fit(d, rows, n, h->trees, h->min_leaf, seed,
+					&m->xt);
 	else
 		r = fit_ada(m, h, d, rows, n);
 	if (r < 0) {
@@ -388,6 +397,10 @@ unsigned eg_audit_score(const struct eg_audit_model *m, const float *x,
 		score_knn(m, x, s);
 		return argmax(s, m->n_classes);
 	}
+	if (m->xt) {
+		eg_audit_xtrees_proba(m->xt, x, s);
+		return argmax(s, m->n_classes);
+	}
 	for (unsigned c = 0; c < m->n_classes; c++)
 		s[c] = 0;
 	for (size_t i = 0; i < m->n_st; i++) {
@@ -404,6 +417,10 @@ int eg_audit_importances(const struct eg_audit_model *m, double *ret)
 
 	if (m->forest) {
 		eg_forest_importances(m->forest, ret);
+		return 0;
+	}
+	if (m->xt) {
+		eg_audit_xtrees_importances(m->xt, ret);
 		return 0;
 	}
 	for (unsigned j = 0; j < m->n_features; j++)

@@ -27,6 +27,7 @@ void eg_audit_eval_opts_default(struct eg_audit_eval_opts *o)
 	o->threads = 1;
 	o->class_map = NULL;
 	o->n_mapped = 0;
+	o->by_group = false;
 }
 
 void eg_audit_result_done(struct eg_audit_result *r)
@@ -55,6 +56,10 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 	static const struct eg_audit_hyper knn[] = {
 		{ .k = 1 }, { .k = 3 }, { .k = 5 }, { .k = 7 }, { .k = 9 },
 	};
+	static const struct eg_audit_hyper xtrees[] = {
+		{ .trees = 300, .min_leaf = 1 },
+		{ .trees = 100, .min_leaf = 1 },
+	};
 	static const struct eg_audit_hyper ada[] = {
 		{ .rounds = 50 }, { .rounds = 200 }, { .rounds = 500 },
 	};
@@ -65,6 +70,7 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 	case EG_CLF_FOREST: g = forest; n = 3; break;
 	case EG_CLF_TREE: g = tree; n = 4; break;
 	case EG_CLF_KNN: g = knn; n = 5; break;
+	case EG_CLF_XTREES: g = xtrees; n = 2; break;
 	default: g = ada; n = 3; break;
 	}
 	for (unsigned i = 0; i < n && i < max; i++)
@@ -120,14 +126,20 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Coarse scores: sums of the fine scores per mapped class, into s. */
+/* Coarse scores: the best fine score per mapped class, into s (so the
+ * coarse prediction is the class of the most likely fine class; sums
+ * would favour the coarse classes with many fine ones, each adding its
+ * share of noise). */
 static void map_scores(const struct eg_audit_eval_opts *o, unsigned nc,
 		       float *s)
 {
-	float sc[EG_DATASET_MAX_CLASSES] = { 0 };
+	float sc[EG_DATASET_MAX_CLASSES];
 
+	for (unsigned c = 0; c < o->n_mapped; c++)
+		sc[c] = -INFINITY;
 	for (unsigned c = 0; c < nc; c++)
-		sc[o->class_map[c]] += s[c];
+		if (s[c] > sc[o->class_map[c]])
+			sc[o->class_map[c]] = s[c];
 	memcpy(s, sc, o->n_mapped * sizeof(*s));
 }
 
@@ -317,9 +329,11 @@ int eg_audit_evaluate(const struct eg_dataset *d, enum eg_audit_clf c,
 		int g = 0;
 		double t0 = now_s(), t1;
 
-		e = eg_split_random(d, o->test_size, seed, &sp);
+		e = o->by_group ? eg_split_group(d, o->test_size, seed, &sp) :
+				  eg_split_random(d, o->test_size, seed, &sp);
 		if (e < 0) {
-			snprintf(err, errlen, "split %u failed", rep);
+			snprintf(err, errlen, "split %u failed%s", rep,
+				 o->by_group ? " (needs two groups or more)" : "");
 			goto fail;
 		}
 		if (o->tune_folds > 1 && ng > 1)

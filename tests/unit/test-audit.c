@@ -206,6 +206,34 @@ static void test_topk(void)
 	eg_dataset_free(d);
 }
 
+static void test_class_map(void)
+{
+	/* a and b look alike, c and d look alike; a,b -> coarse 0 and
+	 * c,d -> coarse 1: the fine accuracy is near 50 %, the coarse 100 %. */
+	struct eg_audit_fopts o = { .kind = EG_AUDIT_F_SIZEHIST, .bins = 15 };
+	static const uint32_t sizes[] = { 200, 200, 1100, 1100 };
+	static const uint16_t map[] = { 0, 0, 1, 1 };
+	struct eg_dataset *d = dataset(&o, sizes, 4, 12, NULL, NULL);
+	struct eg_audit_eval_opts e = eval_opts();
+	struct eg_audit_result r;
+	char err[256];
+
+	CHECK_EQ(eg_audit_evaluate(d, EG_CLF_FOREST, &e, &r, err,
+				   sizeof(err)), 0);
+	CHECK(r.mean < 0.8);
+	CHECK_EQ(r.n_classes, 4);
+	eg_audit_result_done(&r);
+	e.class_map = map;
+	e.n_mapped = 2;
+	CHECK_EQ(eg_audit_evaluate(d, EG_CLF_FOREST, &e, &r, err,
+				   sizeof(err)), 0);
+	CHECK_NEAR(r.mean, 1.0, 1e-9);
+	CHECK_EQ(r.n_classes, 2);
+	CHECK_EQ(r.confusion[0] + r.confusion[3], 5 * 12); /* 3 per class */
+	eg_audit_result_done(&r);
+	eg_dataset_free(d);
+}
+
 static void test_kfold(void)
 {
 	static const char *const names[] = { "a", "b", "c" };
@@ -230,6 +258,34 @@ static void test_kfold(void)
 		CHECK_EQ(cnt[1][f], 3);
 		CHECK_EQ(cnt[2][f], 2);
 	}
+	eg_dataset_free(d);
+}
+
+static void test_group_split(void)
+{
+	static const char *const names[] = { "idle", "talk" };
+	static const char *const groups[] = { "c1", "c2", "c3", "c4" };
+	struct eg_audit_eval_opts e = eval_opts();
+	struct eg_audit_result r;
+	struct eg_dataset *d;
+	uint64_t total = 0;
+	char err[256];
+
+	CHECK_EQ(eg_dataset_new(1, NULL, 2, names, &d), 0);
+	for (unsigned i = 0; i < 40; i++) {
+		float x = (float)(i % 2) * 10 + (float)uniform();
+
+		CHECK_EQ(eg_dataset_add(d, &x, i % 2, groups[i / 10]), 0);
+	}
+	e.by_group = true;
+	CHECK_EQ(eg_audit_evaluate(d, EG_CLF_TREE, &e, &r, err, sizeof(err)),
+		 0);
+	/* each split tests whole captures of 10 windows: 1 of 4 for 0.25 */
+	for (unsigned i = 0; i < 4; i++)
+		total += r.confusion[i];
+	CHECK_EQ(total, 5 * 10);
+	CHECK_NEAR(r.mean, 1.0, 1e-9);
+	eg_audit_result_done(&r);
 	eg_dataset_free(d);
 }
 
@@ -412,6 +468,7 @@ int main(void)
 	test_names();
 	test_csv();
 	test_kfold();
+	test_group_split();
 	test_window();
 	test_cumul();
 	test_defences();
@@ -419,6 +476,7 @@ int main(void)
 	test_identical();
 	test_pad_mtu();
 	test_topk();
+	test_class_map();
 	test_real_trace();
 	return eg_test_done();
 }
