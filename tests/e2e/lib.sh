@@ -104,7 +104,7 @@ eg_queue_backend() {
 }
 
 # eg_queue_rule QUEUE_SPEC open|closed [FLOW_MARK]
-# Queue the device's TCP towards the cloud. QUEUE_SPEC: "0" or "0:3"
+# Queue the device's TCP with the cloud, both ways. QUEUE_SPEC: "0" or "0:3"
 # (balanced). With a flow mark, install the on_drop = flow rules first
 # (the same as packaging/rules/echoguard.rules).
 eg_queue_rule() {
@@ -120,7 +120,11 @@ eg_queue_rule() {
 		in_gw iptables -A FORWARD -p tcp -m connmark --mark "$mark" \
 			-j REJECT --reject-with tcp-reset
 	fi
+	# Both directions, as `echoguard rules` installs them: the server's
+	# packets feed the flow features (and are always accepted).
 	in_gw iptables -A FORWARD -s $EG_DEV_IP -d $EG_CLOUD_IP -p tcp \
+		-j NFQUEUE $target $bypass || eg_fail "iptables NFQUEUE rule"
+	in_gw iptables -A FORWARD -s $EG_CLOUD_IP -d $EG_DEV_IP -p tcp \
 		-j NFQUEUE $target $bypass || eg_fail "iptables NFQUEUE rule"
 }
 
@@ -186,10 +190,11 @@ eg_daemon() {
 EG_SRC=${EG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 EG_SIM=$EG_SRC/src/sim/echosim.py
 
-# eg_model BUILD OUT: a model of the seed schema for the tests.
+# eg_model BUILD OUT: a model of the flow schema (the daemon's default)
+# for the tests.
 # $EG_MODEL if set; else trained here from simulated captures (idle, talk,
 # muted with injected voice and bulk uploads) through `echoguard extract`
-# and `echoguard train` (or tests/e2e/egtrain when train is not built).
+# and `echoguard train`.
 eg_model() {
 	local build=$1 out=$2 d
 	if [ -n "$EG_MODEL" ]; then
@@ -204,18 +209,13 @@ eg_model() {
 	/usr/bin/python3 "$EG_SIM" pcap --scenario muted --duration 600 --seed 4 --inject bulk -o "$d/sim-muted-4.pcapng" >/dev/null 2>&1 ||
 		eg_fail "echosim pcap"
 	local E=$build/src/echoguard
-	$E extract --context idle -o "$d/idle.csv" "$d/sim-idle-1.pcapng" 2>/dev/null &&
-	$E extract --interactions "$d/sim-talk-2.pcapng.interactions.csv" -o "$d/talk.csv" "$d/sim-talk-2.pcapng" 2>/dev/null &&
-	$E extract --context muted -o "$d/muted.csv" "$d/sim-muted-3.pcapng" "$d/sim-muted-4.pcapng" 2>/dev/null ||
+	$E extract --features flow --context idle -o "$d/idle.csv" "$d/sim-idle-1.pcapng" 2>/dev/null &&
+	$E extract --features flow --interactions "$d/sim-talk-2.pcapng.interactions.csv" -o "$d/talk.csv" "$d/sim-talk-2.pcapng" 2>/dev/null &&
+	$E extract --features flow --context muted -o "$d/muted.csv" "$d/sim-muted-3.pcapng" "$d/sim-muted-4.pcapng" 2>/dev/null ||
 		eg_fail "echoguard extract"
-	if $E train --help >/dev/null 2>&1; then
-		$E train --trees 30 --seed 1 --split none --features seed --threads 2 -o "$out" "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null 2>&1 ||
-			"$build/tests/e2e/egtrain" "$out" 30 1 "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null ||
-			eg_fail "training a model"
-	else
-		"$build/tests/e2e/egtrain" "$out" 30 1 "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null ||
-			eg_fail "training a model"
-	fi
+	$E train --trees 30 --seed 1 --split none --features flow --threads 2 \
+		-o "$out" "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null 2>&1 ||
+		eg_fail "echoguard train"
 }
 
 # eg_config FILE KEY=VALUE... : write a config (sections given as [x]).
