@@ -694,10 +694,12 @@ class Live:
 		n = max(LIVE_HDR.size, body - GCM_OVERHEAD)
 		buf = LIVE_HDR.pack(LIVE_MAGIC, 1, KINDS.index(kind), cid, n, reply)
 		buf += os.urandom(n - LIVE_HDR.size)
-		s.sendall(buf)
+		# Logged before the write: a blocked upload (its segments dropped
+		# by the gateway) was still attempted, and sendall may time out.
 		self.stats["sent_bytes"] += n
 		self.stats["sent_msgs"] += 1
 		self.log.write(ev="send", conn=cid, kind=kind, bytes=n, reply=reply)
+		s.sendall(buf)
 		got = 0
 		while got < reply:
 			d = s.recv(reply - got)
