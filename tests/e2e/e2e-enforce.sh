@@ -64,9 +64,9 @@ live() { # PORT SCENARIO SEED INJECT DURATION LOG [PARAM...]
 }
 live 4431 muted 11 none 60 "$EG_TMP/ka.cli.jsonl" --param ka_period=10 &
 P1=$!
-live 4432 muted 12 voice 60 "$EG_TMP/voice.cli.jsonl" --param inject_period=15 &
+live 4432 muted 12 voice 60 "$EG_TMP/voice.cli.jsonl" --param inject_period=15 --param ka_period=1000 &
 P2=$!
-live 4433 muted 13 bulk 60 "$EG_TMP/bulk.cli.jsonl" --param inject_period=15 --param bulk_bytes=100000 &
+live 4433 muted 13 bulk 60 "$EG_TMP/bulk.cli.jsonl" --param inject_period=15 --param bulk_bytes=100000 --param ka_period=1000 &
 P3=$!
 wait $P1 $P2 $P3
 
