@@ -11,12 +11,17 @@
 # Steps (each deterministic):
 #   1. echoguard extract --features flow --margin 2 over vcf/pcap with
 #      vcf/interactions.csv (expected/justified + the five protocol classes)
-#   2. echosim.py pcap: 10 muted captures of 1800 s (seeds 1-10: 4 with
+#   2. the same real captures extracted a second time with --context muted
+#      (realmuted.csv: "real, replayed as muted": real packets labelled as
+#      if the microphone had been muted, so every app-data packet is
+#      not_justified and the microphone feature 0; a SIMULATED context on
+#      real packets; the source column is the capture name, as in real.csv)
+#   3. echosim.py pcap: 10 muted captures of 1800 s (seeds 1-10: 4 with
 #      injected voice, 4 with injected bulk uploads, 2 with a chatty muted
 #      device), extracted with --context muted (not_justified)
-#   3. echoguard train --features flow --trees 50 --max-depth 16 --seed 6
-#      --split none on both CSVs
-#   4. the model's metadata is made reproducible: the training date and
+#   4. echoguard train --features flow --trees 50 --max-depth 16 --seed 6
+#      --split none on real.csv realmuted.csv sim.csv
+#   5. the model's metadata is made reproducible: the training date and
 #      duration are replaced by fixed values (models/canon-meta.py)
 set -eu
 
@@ -32,7 +37,7 @@ while [ $# -gt 0 ]; do
 	-o) out=$2; shift 2 ;;
 	--check) check=1; shift ;;
 	--keep) keep=$2; shift 2 ;;
-	-h|--help) sed -n 2,21p "$0"; exit 0 ;;
+	-h|--help) sed -n 2,26p "$0"; exit 0 ;;
 	*) echo "models/build.sh: unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -62,6 +67,8 @@ mkdir -p "$work/sim"
 
 "$eg" extract --device 192.168.86.40 --features flow --margin $MARGIN \
 	--interactions "$vcf/interactions.csv" -o "$work/real.csv" "$vcf/pcap"
+"$eg" extract --device 192.168.86.40 --features flow --margin $MARGIN \
+	--context muted -o "$work/realmuted.csv" "$vcf/pcap"
 
 sim() { # scenario seed name extra...
 	s=$1 seed=$2 name=$3
@@ -79,7 +86,8 @@ done
 
 # relative names: the metadata lists the CSVs as given
 (cd "$work" && "$eg" train --features flow --trees $TREES --max-depth $DEPTH \
-	--seed $SEED --threads 2 --split none -o model.egf real.csv sim.csv >train.log)
+	--seed $SEED --threads 2 --split none -o model.egf real.csv realmuted.csv \
+	sim.csv >train.log)
 "$py" "$here/canon-meta.py" "$work/model.egf" "$MODEL_DATE"
 
 if [ $check = 1 ]; then

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,7 @@ int cmd_capture(int argc, char **argv)
 	unsigned long pkts = 0;
 	time_t start, deadline;
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 	int rc = 1, r;
 
 	if (parse_args(argc, argv, &o) < 0)
@@ -190,6 +192,9 @@ int cmd_capture(int argc, char **argv)
 		cli_error("capture: %s: %s", o.out, pcap_geterr(p));
 		goto out;
 	}
+	pfd.fd = pcap_get_selectable_fd(p);
+	if (pfd.fd >= 0 && pcap_setnonblock(p, 1, errbuf) < 0)
+		pfd.fd = -1;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	start = time(NULL);
@@ -201,11 +206,15 @@ int cmd_capture(int argc, char **argv)
 		struct pcap_pkthdr *h;
 		const u_char *d;
 
+		/* Wait at most 200 ms so --duration and Ctrl-C are honoured
+		 * on a silent interface (immediate mode may block forever). */
+		if (pfd.fd >= 0 && poll(&pfd, 1, 200) <= 0)
+			continue;
 		r = pcap_next_ex(p, &h, &d);
 		if (r == 1) {
 			pcap_dump((u_char *)dump, h, d);
 			pkts++;
-		} else if (r < 0) {
+		} else if (r < 0 && r != PCAP_ERROR_BREAK) {
 			cli_error("capture: %s: %s", o.iface, pcap_geterr(p));
 			break;
 		}

@@ -101,6 +101,15 @@ int eg_forest_alloc(const char *schema_name, uint32_t schema_version,
  */
 int eg_forest_finish(struct eg_forest *f, char *err, size_t errlen);
 
+/* Batch prediction by blocks of rows walking one tree at a time (what
+ * eg_forest_predict_batch uses for forests larger than the caches); DFS
+ * layouts only, else -EOPNOTSUPP. Exposed for the tests. */
+int eg_forest_batch_blocked(const struct eg_forest *f, const float *x,
+			    size_t n, uint32_t *ret_class, float *ret_proba);
+
+/* Free the inference arrays (forest-infer.c). */
+void eg_forest_layout_free(struct eg_forest *f);
+
 /* Rebuild the inference arrays in another layout (benchmarks). */
 int eg_forest_set_layout(struct eg_forest *f, enum eg_layout layout);
 const char *eg_layout_name(enum eg_layout layout);

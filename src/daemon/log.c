@@ -10,6 +10,7 @@
 #include "log.h"
 
 static bool log_stderr = true;
+static bool stderr_journal;      /* stderr is the journal's stream */
 static int log_level = LOG_INFO;
 
 static const char *const prio_names[] = {
@@ -20,6 +21,7 @@ void eg_log_setup(bool to_stderr, int level)
 {
 	log_stderr = to_stderr;
 	log_level = level;
+	stderr_journal = eg_log_stderr_is_journal();
 }
 
 void eg_log_set_level(int level)
@@ -56,6 +58,12 @@ void eg_log(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (log_stderr && stderr_journal) {
+		/* --foreground under systemd: journald reads the "<N>"
+		 * prefix as the line's priority (sd-daemon.h). */
+		fprintf(stderr, "<%d>%s\n", prio & 7, msg);
+		return;
+	}
 	if (log_stderr) {
 		fprintf(stderr, "echoguardd: %s: %s\n",
 			prio_names[prio & 7], msg);

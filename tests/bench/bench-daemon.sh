@@ -67,8 +67,8 @@ cpu1=$(thread_cpu $DPID)
 d_lat=$(run 30000 10000)
 kill -TERM $DPID
 wait $DPID
-# The same latency run with the queue thread under SCHED_FIFO, as the
-# shipped unit runs it (packaging/systemd/echoguardd.service): on a busy
+# The same latency run with the daemon under SCHED_FIFO (chrt -f 10; in
+# systemd: CPUSchedulingPolicy=fifo, docs/daemon.md): on a busy
 # machine the default scheduler's wake-up delay, not the daemon's work,
 # makes the tail (docs/daemon.md).
 EG_DAEMON_WRAP="chrt -f 10" eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon-rt.log"

@@ -10,6 +10,11 @@
 #  3. the daemon saw wire-sized packets (GSO segmented by the kernel);
 #  4. the kernel's queue counters show no packet left without a verdict
 #     and match the daemon's; journald holds the structured fields.
+# drop_classes = not_justified: the test is about the daemon, not about
+# how well the model tells "justified" (mic on, nobody spoke) from
+# "expected" app data -- with that class dropped too, a voice record the
+# model calls justified would stall the upload (docs/model-card.md has the
+# model's false-block rate).
 # Usage: e2e-enforce.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
@@ -28,6 +33,7 @@ eg_config "$EG_TMP/eg.ini" \
 	"[device]" "address = $EG_DEV_IP" \
 	"[model]" "path = $EG_TMP/model.egf" \
 	"[microphone]" "source = file" "path = $EG_TMP/mic" "poll_interval_ms = 50" \
+	"[policy]" "drop_classes = not_justified" \
 	"[log]" "level = debug" "drop_event_rate = 100000"
 "$BUILD/src/echoguardd" --check-config -c "$EG_TMP/eg.ini" >/dev/null ||
 	eg_fail "config rejected"
@@ -82,7 +88,7 @@ check "muted: no injected bulk byte reached the server" test "$b_got" -eq 0
 # (source port, sequence) of every dropped segment; none of them may be
 # on the cloud's wire, and the daemon must have dropped retransmissions.
 sleep 2
-journalctl --no-pager -o json _PID=$DPID EG_EVENT=drop 2>/dev/null |
+journalctl --no-pager -o json --since "@$EG_DAEMON_T0" _PID=$DPID EG_EVENT=drop 2>/dev/null |
 	/usr/bin/python3 -c '
 import json, sys
 for l in sys.stdin:
@@ -113,11 +119,8 @@ r_got=$(eg_sum_log "$EG_TMP/talk.cli.jsonl" recv "*")
 t_err=$(eg_count_log "$EG_TMP/talk.cli.jsonl" error)
 eg_log "listening: voice bytes sent $t_sent got $t_got; response bytes received $r_got; errors $t_err"
 check "listening: voice was sent" test "$t_sent" -gt 0
-# Not 100%: with the default drop_classes the forest may call a voice
-# record "justified" (app data, nobody spoke): a false block of the model,
-# not of the daemon (docs/model-card.md has the model's rates).
-check "listening: at least 90% of the voice bytes reached the server ($((t_got * 100 / (t_sent > 0 ? t_sent : 1)))%)" \
-	test $((t_got * 100)) -ge $((t_sent * 90))
+check "listening: every voice byte reached the server ($t_got of $t_sent)" \
+	test "$t_got" -eq "$t_sent"
 check "listening: responses downloaded (the device's ACKs pass)" test "$r_got" -gt 0
 
 # 3, 4: kernel counters and journald.
@@ -125,6 +128,7 @@ sleep 1.5
 waiting=$(eg_kwaiting)
 idseq=$(eg_kcounters | awk '$1 == 0 { print $5 }')
 kdrop=$(eg_kcounters | awk '$1 == 0 { print $3 + $4 }')
+eg_journald
 kill -TERM $DPID
 wait $DPID
 rc=$?
@@ -156,6 +160,6 @@ check "journald: EG_DROPPED > 0" test "$(eg_jfield $DPID EG_DROPPED)" -gt 0
 check "journald: EG_CLASS_NOT_JUSTIFIED > 0" test "$(eg_jfield $DPID EG_CLASS_NOT_JUSTIFIED)" -gt 0
 check "journald: periodic entries (>= 5)" test "$(eg_jcount $DPID stats)" -ge 5
 check "journald: MESSAGE readable" \
-	sh -c "journalctl --no-pager -o cat _PID=$DPID EG_EVENT=stats | tail -1 | grep -q 'packets ('"
+	sh -c "journalctl --no-pager -o cat --since @$EG_DAEMON_T0 _PID=$DPID EG_EVENT=stats | tail -1 | grep -q 'packets ('"
 [ "${EG_FAILED:-0}" = 0 ] || { tail -20 "$EG_TMP/daemon.log" >&2; eg_fail "$EG_FAILED checks failed"; }
 echo "PASS"

@@ -51,6 +51,7 @@ waiting=$(eg_kwaiting)
 idseq=$(eg_kcounters | awk '$1 == 0 { print $5 }')
 kdrop=$(eg_kcounters | awk '$1 == 0 { print $3 }')
 kudrop=$(eg_kcounters | awk '$1 == 0 { print $4 }')
+eg_journald
 kill -TERM $DPID
 wait $DPID
 rc=$?

@@ -38,6 +38,7 @@ v_got=$(eg_sum_log "$EG_TMP/voice.jsonl" msg inject_voice)
 errors=$(grep '"ev": "error"' "$EG_TMP/voice.cli.jsonl" | head -3)
 rejected=$(in_gw iptables -L FORWARD -v -x -n | awk '/REJECT/ { print $1 }')
 sleep 1.5
+eg_journald
 kill -TERM $DPID
 wait $DPID
 sleep 0.5

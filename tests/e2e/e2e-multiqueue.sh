@@ -32,6 +32,7 @@ eg_kcounters >"$EG_TMP/k.txt"
 busy=$(awk '$5 > 0' "$EG_TMP/k.txt" | wc -l)
 idsum=$(awk '{ s += $5 } END { print s + 0 }' "$EG_TMP/k.txt")
 waiting=$(eg_kwaiting)
+eg_journald
 kill -TERM $DPID
 wait $DPID
 rc=$?

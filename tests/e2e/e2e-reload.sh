@@ -13,7 +13,8 @@ eg_require_netns
 eg_setup
 eg_journald
 eg_model "$BUILD" "$EG_TMP/a.egf"
-"$BUILD/tests/e2e/egtrain" "$EG_TMP/b.egf" 10 2 "$EG_TMP"/model/{idle,talk,muted}.csv >/dev/null ||
+"$BUILD/src/echoguard" train --trees 10 --seed 2 --split none --features flow \
+	-o "$EG_TMP/b.egf" "$EG_TMP"/model/{idle,talk,muted}.csv >/dev/null 2>&1 ||
 	eg_fail "second model"
 cp "$EG_TMP/a.egf" "$EG_TMP/model.egf"
 eg_cert "$EG_TMP/cert"
@@ -77,6 +78,7 @@ check "every TLS connection during the reloads worked ($pings_ok/$pings)" test "
 waiting=$(eg_kwaiting)
 idseq=$(eg_kcounters | awk '$1 == 0 { print $5 }')
 kdrop=$(eg_kcounters | awk '$1 == 0 { print $3 + $4 }')
+eg_journald
 kill -TERM $DPID
 wait $DPID
 check "SIGTERM: exit 0" test $? -eq 0

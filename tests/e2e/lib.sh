@@ -104,7 +104,7 @@ eg_queue_backend() {
 }
 
 # eg_queue_rule QUEUE_SPEC open|closed [FLOW_MARK]
-# Queue the device's TCP towards the cloud. QUEUE_SPEC: "0" or "0:3"
+# Queue the device's TCP with the cloud, both ways. QUEUE_SPEC: "0" or "0:3"
 # (balanced). With a flow mark, install the on_drop = flow rules first
 # (the same as packaging/rules/echoguard.rules).
 eg_queue_rule() {
@@ -120,7 +120,11 @@ eg_queue_rule() {
 		in_gw iptables -A FORWARD -p tcp -m connmark --mark "$mark" \
 			-j REJECT --reject-with tcp-reset
 	fi
+	# Both directions, as `echoguard rules` installs them: the server's
+	# packets feed the flow features (and are always accepted).
 	in_gw iptables -A FORWARD -s $EG_DEV_IP -d $EG_CLOUD_IP -p tcp \
+		-j NFQUEUE $target $bypass || eg_fail "iptables NFQUEUE rule"
+	in_gw iptables -A FORWARD -s $EG_CLOUD_IP -d $EG_DEV_IP -p tcp \
 		-j NFQUEUE $target $bypass || eg_fail "iptables NFQUEUE rule"
 }
 
@@ -136,7 +140,9 @@ eg_kwaiting() {
 		awk '{ s += $3 } END { print s + 0 }'
 }
 
-# Start journald if none runs (the tests check structured fields).
+# Start journald if none runs (the tests check structured fields). Call it
+# again before stopping a daemon whose exit entry a test reads: on a shared
+# machine another job's journald may have come and gone meanwhile.
 eg_journald() {
 	if ! pgrep -x systemd-journal >/dev/null 2>&1 &&
 	   ! [ -S /run/systemd/journal/socket ]; then
@@ -172,6 +178,7 @@ eg_wait_for() {
 # eg_daemon BUILD CONFIG LOG: start echoguardd in the gateway namespace.
 eg_daemon() {
 	local build=$1 conf=$2 log=$3
+	EG_DAEMON_T0=$(($(date +%s) - 1))
 	# ip netns exec execs the command: $! is the daemon itself
 	ip netns exec "$EG_GW" $EG_DAEMON_WRAP "$build/src/echoguardd" --foreground -c "$conf" >"$log" 2>&1 &
 	EG_DAEMON_PID=$!
@@ -183,10 +190,11 @@ eg_daemon() {
 EG_SRC=${EG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 EG_SIM=$EG_SRC/src/sim/echosim.py
 
-# eg_model BUILD OUT: a model of the seed schema for the tests.
+# eg_model BUILD OUT: a model of the flow schema (the daemon's default)
+# for the tests.
 # $EG_MODEL if set; else trained here from simulated captures (idle, talk,
 # muted with injected voice and bulk uploads) through `echoguard extract`
-# and `echoguard train` (or tests/e2e/egtrain when train is not built).
+# and `echoguard train`.
 eg_model() {
 	local build=$1 out=$2 d
 	if [ -n "$EG_MODEL" ]; then
@@ -201,18 +209,17 @@ eg_model() {
 	/usr/bin/python3 "$EG_SIM" pcap --scenario muted --duration 600 --seed 4 --inject bulk -o "$d/sim-muted-4.pcapng" >/dev/null 2>&1 ||
 		eg_fail "echosim pcap"
 	local E=$build/src/echoguard
-	$E extract --context idle -o "$d/idle.csv" "$d/sim-idle-1.pcapng" 2>/dev/null &&
-	$E extract --interactions "$d/sim-talk-2.pcapng.interactions.csv" -o "$d/talk.csv" "$d/sim-talk-2.pcapng" 2>/dev/null &&
-	$E extract --context muted -o "$d/muted.csv" "$d/sim-muted-3.pcapng" "$d/sim-muted-4.pcapng" 2>/dev/null ||
+	$E extract --features flow --context idle -o "$d/idle.csv" "$d/sim-idle-1.pcapng" 2>/dev/null &&
+	$E extract --features flow --interactions "$d/sim-talk-2.pcapng.interactions.csv" -o "$d/talk.csv" "$d/sim-talk-2.pcapng" 2>/dev/null &&
+	# As models/build.sh does: the idle and talk captures once more as if
+	# muted, so the model ties "muted" to the microphone feature, not to
+	# the shapes of the simulated muted captures.
+	$E extract --features flow --context muted -o "$d/muted.csv" "$d/sim-muted-3.pcapng" "$d/sim-muted-4.pcapng" \
+		"$d/sim-idle-1.pcapng" "$d/sim-talk-2.pcapng" 2>/dev/null ||
 		eg_fail "echoguard extract"
-	if $E train --help >/dev/null 2>&1; then
-		$E train --trees 30 --seed 1 --split none --features seed --threads 2 -o "$out" "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null 2>&1 ||
-			"$build/tests/e2e/egtrain" "$out" 30 1 "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null ||
-			eg_fail "training a model"
-	else
-		"$build/tests/e2e/egtrain" "$out" 30 1 "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null ||
-			eg_fail "training a model"
-	fi
+	$E train --trees 30 --seed 1 --split none --features flow --threads 2 \
+		-o "$out" "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null 2>&1 ||
+		eg_fail "echoguard train"
 }
 
 # eg_config FILE KEY=VALUE... : write a config (sections given as [x]).
@@ -239,7 +246,9 @@ eg_server() {
 # eg_jfield PID FIELD [EVENT]: FIELD of the last journal entry of PID
 # (EG_EVENT=stats unless EVENT given); empty when none.
 eg_jfield() {
-	journalctl --no-pager -o json _PID="$1" EG_EVENT="${3:-stats}" 2>/dev/null |
+	# --since: pids are reused; only this daemon's entries count
+	journalctl --no-pager -o json --since "@${EG_DAEMON_T0:-0}" _PID="$1" \
+		EG_EVENT="${3:-stats}" 2>/dev/null |
 		/usr/bin/python3 -c '
 import json, sys
 last = None
@@ -253,7 +262,8 @@ print(last.get(sys.argv[1], "") if last else "")' "$2"
 
 # eg_jcount PID EVENT: number of journal entries of PID with EG_EVENT.
 eg_jcount() {
-	journalctl --no-pager -o cat _PID="$1" EG_EVENT="$2" 2>/dev/null | wc -l
+	journalctl --no-pager -o cat --since "@${EG_DAEMON_T0:-0}" _PID="$1" \
+		EG_EVENT="$2" 2>/dev/null | wc -l
 }
 
 # eg_sum_log FILE EV KIND: sum of "bytes" of JSON lines with ev and kind

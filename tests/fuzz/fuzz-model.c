@@ -53,31 +53,27 @@ static void repair_crcs(uint8_t *b, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
+	char path[64];
 	struct eg_forest *f = NULL, *g = NULL;
 	float x[4096], proba[EG_MAX_CLASSES];
 	uint8_t *b = NULL;
 	size_t len = 0;
 	char err[512];
 	FILE *fp;
-	int r;
+	int fd, r;
 
-	if (!path[0]) {
-		int fd;
-
-		snprintf(path, sizeof(path), "/tmp/fuzz-model-XXXXXX");
-		fd = mkstemp(path);
-		if (fd < 0)
-			abort();
-		close(fd);
-	}
-	fp = fopen(path, "wb");
+	snprintf(path, sizeof(path), "/tmp/fuzz-model-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		abort();
+	fp = fdopen(fd, "wb");
 	if (!fp)
 		abort();
 	if (size && fwrite(data, 1, size, fp) != size)
 		abort();
 	fclose(fp);
 	r = eg_forest_load(path, NULL, &f, err, sizeof(err));
+	unlink(path);
 	if (r == 0) {
 		unsigned i, n = eg_forest_n_features(f);
 

@@ -232,11 +232,42 @@ static void test_accuracy_and_layouts(void)
 		ok += ref[i] == d->y[sp.test[i]];
 	}
 	CHECK((double)ok / sp.n_test > 0.7);
-	/* Every layout predicts exactly the same, one by one and batched. */
+	/* Every layout predicts exactly the same, one by one and batched,
+	 * probabilities included. */
 	for (l = 0; l < EG_LAYOUT_COUNT; l++) {
+		float pa[3], pb[3 * 8];
+		uint32_t c8[8];
+
 		CHECK_EQ(eg_forest_set_layout(f, (enum eg_layout)l), 0);
 		eg_forest_predict_batch(f, x, sp.n_test, got, NULL);
 		CHECK(memcmp(ref, got, sp.n_test * sizeof(*got)) == 0);
+		if (eg_forest_batch_blocked(f, x, sp.n_test, got, NULL) == 0)
+			CHECK(memcmp(ref, got, sp.n_test * sizeof(*got)) == 0);
+		else
+			CHECK(l != EG_LAYOUT_DFS8 && l != EG_LAYOUT_DFS8_X16);
+		if (eg_forest_batch_blocked(f, x, 8, c8, pb) < 0)
+			eg_forest_predict_batch(f, x, 8, c8, pb);
+		for (i = 0; i < 8; i++) {
+			CHECK_EQ(eg_forest_predict(f, x + i * 4, pa), c8[i]);
+			CHECK(memcmp(pa, pb + i * 3, sizeof(pa)) == 0);
+		}
+	}
+	/* More rows than one block of the blocked batch (32768 / 3). */
+	{
+		size_t nb = 12000, k;
+		float *xb = malloc(nb * 4 * sizeof(float));
+		uint32_t *cb = malloc(nb * sizeof(*cb)), bad = 0;
+
+		for (k = 0; k < nb; k++)
+			memcpy(xb + k * 4, x + (k % sp.n_test) * 4,
+			       4 * sizeof(float));
+		CHECK_EQ(eg_forest_set_layout(f, EG_LAYOUT_DEFAULT), 0);
+		CHECK_EQ(eg_forest_batch_blocked(f, xb, nb, cb, NULL), 0);
+		for (k = 0; k < nb; k++)
+			bad += cb[k] != ref[k % sp.n_test];
+		CHECK_EQ(bad, 0);
+		free(xb);
+		free(cb);
 	}
 	free(x);
 	free(ref);

@@ -8,6 +8,12 @@
  * - `echoguard replay` (the daemon's per-packet path) over the real shared
  *   captures with their interactions: the false-block rate of expected app
  *   data stays within the card's figures at min_confidence 0.5 and 0.7.
+ * - The defect of the first model (it learnt "muted" from simulated
+ *   captures only and let 99.9% of real uploads through): two real captures
+ *   and then all of them replayed with the microphone muted (--mic off
+ *   --context muted, "real, replayed as muted"): the share of upload bytes
+ *   let through stays within the card's figure, and the device's syn,
+ *   handshake and ack packets still pass as the card says.
  * - Over simulated muted captures made here with seeds the model never saw
  *   (an injected voice stream, an injected bulk upload), mic off: the share
  *   of unjustified upload bytes let through stays within the card's figure.
@@ -31,11 +37,15 @@
 
 /* The card's figures (docs/model-card.md, 5-fold split by capture file),
  * which a model trained on all the data must not exceed: read from the
- * min_confidence table that models/card.py writes there. */
+ * min_confidence tables that models/card.py writes there. */
 static double card_false_block_050 = -1, card_false_block_070 = -1,
-	      card_miss_070 = -1;
+	      card_rmiss_070 = -1, card_rctl_070 = -1, card_miss_070 = -1;
 
-/* "| 0.70 | 0.4546% (412 / 90624) | 39.8% | 0.0381% (10088 / ... B) |" */
+/*
+ * "| 0.70 | 0.4546% (412 / 90624) | 39.8% |" (real, mic on) and
+ * "| 0.70 | 0.0052% (9 / 17000 B) | 99.90% (8000 / 8008) | 0.0381% (10088 /
+ * 26459233 B) | 100.00% (3000 / 3000) |" (real replayed as muted, simulated).
+ */
 static void read_card(void)
 {
 	char line[1024];
@@ -44,14 +54,16 @@ static void read_card(void)
 	if (!fp)
 		return;
 	while (fgets(line, sizeof(line), fp)) {
-		double fb, jd, miss;
+		double fb, jd, rmiss, rctl, miss;
 
-		if (sscanf(line, "| 0.50 | %lf%% (%*d / %*d) | %lf%% | %lf%%",
-			   &fb, &jd, &miss) == 3)
+		if (sscanf(line, "| 0.50 | %lf%% (%*d / %*d) | %lf%% |", &fb, &jd) == 2)
 			card_false_block_050 = fb / 100;
-		if (sscanf(line, "| 0.70 | %lf%% (%*d / %*d) | %lf%% | %lf%%",
-			   &fb, &jd, &miss) == 3) {
+		if (sscanf(line, "| 0.70 | %lf%% (%*d / %*d) | %lf%% |", &fb, &jd) == 2)
 			card_false_block_070 = fb / 100;
+		if (sscanf(line, "| 0.70 | %lf%% (%*d / %*d B) | %lf%% (%*d / %*d) | "
+			   "%lf%%", &rmiss, &rctl, &miss) == 3) {
+			card_rmiss_070 = rmiss / 100;
+			card_rctl_070 = rctl / 100;
 			card_miss_070 = miss / 100;
 		}
 	}
@@ -103,6 +115,45 @@ static double replay_rate(const char *args, const char *key, long long *total)
 	return rate;
 }
 
+/* Replay args (mic off, context muted) and return the share of the syn,
+ * handshake and ack packets accepted; -1 on failure. */
+static double replay_control(const char *args)
+{
+	static const char *const ctl[] = { "syn", "handshake", "ack" };
+	char cmd[4096], line[8192], want[64];
+	long long acc = 0, all = 0;
+	FILE *fp;
+
+	snprintf(cmd, sizeof(cmd), "%s replay -c %s --model %s --summary --json %s "
+		 "2>/dev/null", ECHOGUARD, tmp("flow.ini"), MODEL, args);
+	fp = popen(cmd, "r");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		char *lab = strstr(line, "\"labels\":{");
+
+		if (!lab || !strstr(line, "\"type\":\"summary\""))
+			continue;
+		for (int i = 0; i < 3; i++) {
+			char *p, *a, *d;
+
+			snprintf(want, sizeof(want), "\"%s\":{", ctl[i]);
+			p = strstr(lab, want);
+			if (!p)
+				continue;
+			a = strstr(p, "\"accepted\":");
+			d = strstr(p, "\"dropped\":");
+			if (!a || !d)
+				continue;
+			acc += strtoll(a + 11, NULL, 10);
+			all += strtoll(a + 11, NULL, 10) + strtoll(d + 10, NULL, 10);
+		}
+	}
+	if (pclose(fp) == -1 || all == 0)
+		return -1;
+	return (double)acc / all;
+}
+
 static void test_load(void)
 {
 	struct eg_forest *f = NULL;
@@ -117,7 +168,8 @@ static void test_load(void)
 		return;
 	CHECK(strstr(eg_forest_meta(f), "\"trees\": 50") != NULL);
 	CHECK(strstr(eg_forest_meta(f), "\"max_depth\": 16") != NULL);
-	CHECK(strstr(eg_forest_meta(f), "\"data\": [\"real.csv\", \"sim.csv\"]") != NULL);
+	CHECK(strstr(eg_forest_meta(f), "\"data\": [\"real.csv\", \"realmuted.csv\", "
+			 "\"sim.csv\"]") != NULL);
 	eg_forest_free(f);
 }
 
@@ -140,6 +192,31 @@ static void test_real(const char *data)
 	printf("real captures, min_confidence 0.7: false blocks %.5f of %lld\n",
 	       r, total);
 	CHECK(r >= 0 && r <= card_false_block_070);
+}
+
+/* the regression test of the defect: real uploads while muted */
+static void test_real_muted(const char *data)
+{
+	static const char *const caps[] = { "whats_trending_5.pcap",
+		"what_happened_in_the_midterm_election_5.pcap", "" };
+	char args[2048];
+	long long total = 0;
+	double r, c;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(args, sizeof(args), "--mic off --context muted "
+			 "--min-confidence 0.7 %s/vcf/pcap/%s", data, caps[i]);
+		total = 0;
+		r = replay_rate(args, "miss", &total);
+		c = replay_control(args);
+		printf("real %s replayed as muted, min_confidence 0.7: upload bytes "
+		       "let through %.6f of %lld, control accepted %.4f\n",
+		       caps[i][0] ? caps[i] : "captures (all)", r, total, c);
+		CHECK(total > (caps[i][0] ? 100000 : 10000000));
+		/* the card rounds to 0.0001% and 0.01% */
+		CHECK(r >= 0 && r <= card_rmiss_070 + 0.0000005);
+		CHECK(c >= card_rctl_070 - 0.00005);
+	}
 }
 
 static void test_sim(void)
@@ -184,9 +261,10 @@ int main(void)
 	fclose(fp);
 	read_card();
 	CHECK(card_false_block_050 >= 0 && card_false_block_070 >= 0 &&
-	      card_miss_070 >= 0);
+	      card_rmiss_070 >= 0 && card_rctl_070 >= 0 && card_miss_070 >= 0);
 	test_load();
 	test_real(data);
+	test_real_muted(data);
 	test_sim();
 	/* CI's check that the shipped model is what the recipe builds */
 	snprintf(cmd, sizeof(cmd), "ECHOGUARD_SHARED_DATA=%s " EG_SOURCE_DIR

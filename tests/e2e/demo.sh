@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# demo: echoguardd protecting a simulated Echo, in throw-away network
+# namespaces (needs root). `make demo` runs it. About a minute:
+#   1. trains a small model from simulated captures;
+#   2. starts echoguardd on the gateway, behind an NFQUEUE rule;
+#   3. microphone muted: the device keeps its keep-alives, and tries to
+#      upload voice it should not -- watch it being dropped;
+#   4. microphone on, a person talks: the voice goes through;
+#   5. shows the daemon's journald statistics entry.
+# Usage: demo.sh BUILD_DIR
+. "$(dirname "$0")/lib.sh"
+BUILD=$(cd "${1:-build}" && pwd)
+eg_require_netns
+[ -x "$BUILD/src/echoguardd" ] || { echo "build first: make build" >&2; exit 1; }
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+eg_setup
+eg_journald
+say "training a model from simulated captures (echosim -> echoguard extract -> train)"
+eg_model "$BUILD" "$EG_TMP/model.egf"
+"$BUILD/src/echoguard" model info "$EG_TMP/model.egf" 2>/dev/null | head -4
+eg_cert "$EG_TMP/cert"
+eg_queue_rule 0 open
+echo 0 >"$EG_TMP/mic"
+eg_config "$EG_TMP/eg.ini" \
+	"[daemon]" "queues = 0" "stats_interval = 5" \
+	"[device]" "address = $EG_DEV_IP" \
+	"[model]" "path = $EG_TMP/model.egf" \
+	"[microphone]" "source = file" "path = $EG_TMP/mic" "poll_interval_ms = 50" \
+	"[policy]" "drop_classes = not_justified" \
+	"[log]" "level = debug" "drop_event_rate = 5"
+say "gateway: iptables FORWARD rule and echoguardd"
+in_gw iptables -S FORWARD | grep NFQUEUE
+eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
+tail -f --pid=$EG_DAEMON_PID "$EG_TMP/daemon.log" | grep --line-buffered -E "drop |microphone|started" &
+TAIL=$!
+eg_server 443 "$EG_TMP/srv-muted.jsonl"
+say "microphone MUTED: keep-alives + injected voice uploads (20 s)"
+in_dev /usr/bin/python3 "$EG_SIM" live --server "$EG_CLOUD_IP:443" --scenario muted \
+	--seed 21 --inject voice --duration 40 --speed 2 --param inject_period=12 \
+	--param ka_period=10 --mic-file "$EG_TMP/mic" --log "$EG_TMP/muted.jsonl" 2>/dev/null
+echo "device sent: keep-alive $(eg_sum_log "$EG_TMP/muted.jsonl" send keepalive) B, injected voice $(eg_sum_log "$EG_TMP/muted.jsonl" send inject_voice) B"
+echo "cloud got:   keep-alive $(eg_sum_log "$EG_TMP/srv-muted.jsonl" msg keepalive) B, injected voice $(eg_sum_log "$EG_TMP/srv-muted.jsonl" msg inject_voice) B"
+say "microphone ON, a person talks (30 s)"
+echo 1 >"$EG_TMP/mic"
+eg_server 8443 "$EG_TMP/srv-talk.jsonl"
+in_dev /usr/bin/python3 "$EG_SIM" live --server "$EG_CLOUD_IP:8443" --scenario talk \
+	--seed 22 --duration 60 --speed 2 --mic-file "$EG_TMP/mic" \
+	--log "$EG_TMP/talk.jsonl" 2>/dev/null
+echo "device sent voice $(eg_sum_log "$EG_TMP/talk.jsonl" send voice) B; cloud got $(eg_sum_log "$EG_TMP/srv-talk.jsonl" msg voice) B"
+kill $TAIL 2>/dev/null
+say "kernel queue counters (queue waiting queue-full undeliverable id_sequence)"
+eg_kcounters
+kill -TERM $EG_DAEMON_PID
+wait $EG_DAEMON_PID
+sleep 0.5
+say "journald: the last statistics entry (journalctl -t echoguardd EG_EVENT=stats -o verbose)"
+journalctl --no-pager -o verbose --since "@$EG_DAEMON_T0" _PID=$EG_DAEMON_PID EG_EVENT=stats -n 1 |
+	grep -E "MESSAGE=|EG_(PACKETS|ACCEPTED|DROPPED|BYTES_DROPPED|CLASS_[A-Z_]+|REASON_(CLASS_DROP|DROPPED_RANGE|CONTROL)|LOST|FLOWS_ACTIVE|KERNEL_[A-Z_]+|MIC)="
