@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # demo: echoguardd protecting a simulated Echo, in throw-away network
 # namespaces (needs root). `make demo` runs it. About a minute:
-#   1. trains a small model from simulated captures;
-#   2. starts echoguardd on the gateway, behind an NFQUEUE rule;
+#   1. takes the bundled default model (models/default.egf);
+#   2. installs the queue rules with `echoguard rules up` and starts
+#      echoguardd on the gateway with the default policy;
 #   3. microphone muted: the device keeps its keep-alives, and tries to
 #      upload voice it should not -- watch it being dropped;
 #   4. microphone on, a person talks: the voice goes through;
@@ -16,21 +17,20 @@ eg_require_netns
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 eg_setup
 eg_journald
-say "training a model from simulated captures (echosim -> echoguard extract -> train)"
-eg_model "$BUILD" "$EG_TMP/model.egf"
+say "the bundled default model (models/default.egf, docs/model-card.md)"
+cp "$EG_SRC/models/default.egf" "$EG_TMP/model.egf" || eg_fail "models/default.egf missing"
 "$BUILD/src/echoguard" model info "$EG_TMP/model.egf" 2>/dev/null | head -4
 eg_cert "$EG_TMP/cert"
-eg_queue_rule 0 open
 echo 0 >"$EG_TMP/mic"
 eg_config "$EG_TMP/eg.ini" \
 	"[daemon]" "queues = 0" "stats_interval = 5" \
 	"[device]" "address = $EG_DEV_IP" \
 	"[model]" "path = $EG_TMP/model.egf" \
 	"[microphone]" "source = file" "path = $EG_TMP/mic" "poll_interval_ms = 50" \
-	"[policy]" "drop_classes = not_justified" \
 	"[log]" "level = debug" "drop_event_rate = 5"
-say "gateway: iptables FORWARD rule and echoguardd"
-in_gw iptables -S FORWARD | grep NFQUEUE
+say "gateway: echoguard rules up (the product's rules helper) and echoguardd"
+in_gw "$BUILD/src/echoguard" rules up --quiet -c "$EG_TMP/eg.ini" || eg_fail "echoguard rules up"
+in_gw iptables -S ECHOGUARD
 eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
 tail -f --pid=$EG_DAEMON_PID "$EG_TMP/daemon.log" | grep --line-buffered -E "drop |microphone|started" &
 TAIL=$!
