@@ -11,8 +11,10 @@
  * ("key=value" lines: context, devices, interface, start and end times,
  * packets) that `echoguard extract` reads when it is given no --context.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
@@ -120,14 +122,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 't':
 			o->duration = strtod(optarg, &end);
-			if (*end || o->duration <= 0) {
+			/* !(x > 0) also refuses nan, which never times out */
+			if (end == optarg || *end || !(o->duration > 0) ||
+			    !isfinite(o->duration)) {
 				cli_error("capture: --duration %s: want seconds > 0", optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'n':
+			/* strtoul takes "-5" as a huge count: digits only */
+			errno = 0;
 			o->count = strtoul(optarg, &end, 10);
-			if (*end || !o->count) {
+			if (!isdigit((unsigned char)*optarg) || *end || errno ||
+			    !o->count) {
 				cli_error("capture: --count %s: want a number > 0", optarg);
 				return -EINVAL;
 			}

@@ -12,10 +12,12 @@
  * Either way we only create, list and delete our own table or chain and the
  * one jump rule: rules we did not create are never touched.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +399,7 @@ int cmd_rules(int argc, char **argv)
 	struct rules cli = r;
 	bool have_cfg = false, cli_dev = false, cli_q = false, cli_fail = false,
 	     cli_mark = false;
+	char *end;
 	int c, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -425,9 +428,12 @@ int cmd_rules(int argc, char **argv)
 			cli_fail = true;
 			break;
 		case 'm':
-			cli.flow_mark = strtoul(optarg, NULL, 0);
-			if (!cli.flow_mark) {
-				cli_error("rules: --flow-reset %s: want a non-zero mark", optarg);
+			/* A connmark is 32 bits; "5x" is a typo, not mark 5. */
+			errno = 0;
+			cli.flow_mark = strtoul(optarg, &end, 0);
+			if (!isdigit((unsigned char)*optarg) || *end || errno ||
+			    !cli.flow_mark || cli.flow_mark > UINT32_MAX) {
+				cli_error("rules: --flow-reset %s: want a non-zero 32-bit mark", optarg);
 				return 2;
 			}
 			cli.flow_reset = true;

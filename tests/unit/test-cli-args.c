@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-cli-args.c: numeric options of `echoguard rules` and `echoguard
+ * capture` are refused when they are not exactly a number in range, with
+ * exit status 2 and a message that names the option. Regression for
+ * "--flow-reset 5x" taken as mark 5, marks over 32 bits, "--duration nan"
+ * (a capture that never stops) and "--count -5" (a huge count). Refused
+ * options stop before any rule is touched or interface opened.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+static char bin[1024];
+static char err[] = "/tmp/eg-test-cli-args-XXXXXX";
+
+/* Exit status of `echoguard ARGS 2>err`, -1 if it did not exit. */
+static int run(const char *args)
+{
+	char cmd[2048];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "'%s' %s >/dev/null 2>'%s' </dev/null", bin,
+		 args, err);
+	st = system(cmd);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* args must be refused with status 2 and a message containing what. */
+static void refused(const char *args, const char *what)
+{
+	char *msg;
+
+	CHECK_EQ(run(args), 2);
+	msg = eg_test_slurp(err);
+	CHECK(msg && strstr(msg, what));
+	if (!msg || !strstr(msg, what))
+		fprintf(stderr, "    %s: stderr \"%s\" lacks \"%s\"\n", args,
+			msg ? msg : "(none)", what);
+	free(msg);
+}
+
+#define RULES "rules up --dry-run --backend iptables --device 10.0.0.2 "
+#define CAPTURE "capture -i lo --device 10.0.0.2 --context idle -o /dev/null "
+
+int main(void)
+{
+	int fd;
+	char *msg;
+
+	snprintf(bin, sizeof(bin), "%s/src/echoguard", EG_BINARY_DIR);
+	if (access(bin, X_OK) < 0)
+		eg_test_skip("the echoguard binary is not built");
+	fd = mkstemp(err);
+	if (fd < 0)
+		eg_test_skip("cannot create a temporary file in /tmp");
+	close(fd);
+
+	/* The valid forms still work: the mark reaches the rules. */
+	CHECK_EQ(run(RULES "--flow-reset 0x5"), 0);
+	CHECK_EQ(run(RULES "--flow-reset 4294967295"), 0);
+	refused(RULES "--flow-reset 5x", "--flow-reset 5x");
+	refused(RULES "--flow-reset 0x100000001", "--flow-reset 0x100000001");
+	refused(RULES "--flow-reset -1", "--flow-reset -1");
+	refused(RULES "--flow-reset 0", "--flow-reset 0");
+	refused(RULES "--flow-reset ''", "--flow-reset");
+
+	refused(CAPTURE "--duration nan", "--duration nan");
+	refused(CAPTURE "--duration inf", "--duration inf");
+	refused(CAPTURE "--duration ''", "--duration");
+	refused(CAPTURE "--duration 0", "--duration 0");
+	refused(CAPTURE "--count -5", "--count -5");
+	refused(CAPTURE "--count 99999999999999999999999",
+		"--count 99999999999999999999999");
+	refused(CAPTURE "--count 3x", "--count 3x");
+
+	/* And the dry run shows the mark it was given, in hex. */
+	{
+		char cmd[2048];
+		int st;
+
+		snprintf(cmd, sizeof(cmd), "'%s' " RULES "--flow-reset 7 >'%s' 2>&1",
+			 bin, err);
+		st = system(cmd);
+		CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		msg = eg_test_slurp(err);
+		CHECK(msg && strstr(msg, "--mark 0x7 "));
+		free(msg);
+	}
+	unlink(err);
+	return eg_test_done();
+}
