@@ -4,6 +4,7 @@
  * Covered through tests/unit/test-extract.c and test-replay.c.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,4 +64,17 @@ uint64_t cli_flow_id(const struct eg_flow *f)
 	if (!f)
 		return 0;
 	return ((uint64_t)(uintptr_t)f * 0x9e3779b97f4a7c15ull) ^ f->created_ns;
+}
+
+int cli_parse_seconds(const char *s, double *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || !isfinite(v))
+		return -EINVAL;
+	*ret = v;
+	return 0;
 }

@@ -36,4 +36,8 @@ int cli_grow2(void **a, size_t asz, void **b, size_t bsz, size_t *cap,
  * and for a slot reused by a later flow (created_ns differs); 0 for none. */
 uint64_t cli_flow_id(const struct eg_flow *f);
 
+/* A finite number of seconds >= 0 ("1.5"), all of s; 0 or -EINVAL with
+ * *ret untouched. */
+int cli_parse_seconds(const char *s, double *ret);
+
 #endif

@@ -360,7 +360,7 @@ static int parse_args(struct extract *x, int argc, char **argv)
 	};
 	const char *inter = NULL;
 	bool ctx_given = false;
-	char err[512], *end;
+	char err[512];
 	int c, r;
 
 	optind = 1;
@@ -411,10 +411,7 @@ static int parse_args(struct extract *x, int argc, char **argv)
 			inter = optarg;
 			break;
 		case 'm':
-			errno = 0;
-			x->margin = strtod(optarg, &end);
-			if (errno || *end || !*optarg || !(x->margin >= 0) ||
-			    !isfinite(x->margin)) {
+			if (cli_parse_seconds(optarg, &x->margin) < 0) {
 				cli_error("extract: --margin: \"%s\" is not a number of "
 					  "seconds >= 0", optarg);
 				return -1;

@@ -296,10 +296,7 @@ static int parse_args(struct replay *x, int argc, char **argv,
 			break;
 		}
 		case 'g':
-			errno = 0;
-			x->margin = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(x->margin >= 0) ||
-			    !isfinite(x->margin)) {
+			if (cli_parse_seconds(optarg, &x->margin) < 0) {
 				cli_error("replay: --margin: \"%s\" is not a number "
 					  "of seconds >= 0", optarg);
 				return -1;

@@ -5,7 +5,8 @@
  * exit status 2 and a message that names the option. Regression for
  * "--flow-reset 5x" taken as mark 5, marks over 32 bits, "--duration nan"
  * (a capture that never stops) and "--count -5" (a huge count). Refused
- * options stop before any rule is touched or interface opened.
+ * options stop before any rule is touched or interface opened. Also the
+ * --margin of extract and replay (nan, negative, empty, overflow).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,13 @@ int main(void)
 	refused(CAPTURE "--count 99999999999999999999999",
 		"--count 99999999999999999999999");
 	refused(CAPTURE "--count 3x", "--count 3x");
+
+	/* --margin of extract and replay: one parser (cli_parse_seconds). */
+	refused("extract --margin nan /nonexistent.pcap", "--margin: \"nan\"");
+	refused("extract --margin -1 /nonexistent.pcap", "--margin: \"-1\"");
+	refused("extract --margin '' /nonexistent.pcap", "--margin: \"\"");
+	refused("replay --margin 1e999 /nonexistent.pcap", "--margin: \"1e999\"");
+	refused("replay --margin 2s /nonexistent.pcap", "--margin: \"2s\"");
 
 	/* And the dry run shows the mark it was given, in hex. */
 	{
