@@ -156,8 +156,10 @@ static int load_mic(struct replay *x, const char *path)
 			x->mic_fixed = *p - '0';
 			continue;
 		}
+		/* Up to 1e10 s (year 2286): t * 1e9 must fit the ns count,
+		 * or llround() overflows and the timeline is garbage. */
 		t = strtod(p, &end);
-		if (end == p || !(t >= 0) || !isfinite(t))
+		if (end == p || !(t >= 0) || !(t <= 1e10))
 			goto bad;
 		p = end + strspn(end, " \t,");
 		s = strtol(p, &end, 10);

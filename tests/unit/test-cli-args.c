@@ -86,6 +86,27 @@ int main(void)
 	refused("replay --margin 1e999 /nonexistent.pcap", "--margin: \"1e999\"");
 	refused("replay --margin 2s /nonexistent.pcap", "--margin: \"2s\"");
 
+	/* A --mic timeline time too large for nanoseconds names its line. */
+	{
+		char mic[] = "/tmp/eg-test-cli-args-mic-XXXXXX", args[2048],
+		     what[128];
+		FILE *f;
+
+		fd = mkstemp(mic);
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		CHECK(f != NULL);
+		if (f) {
+			fputs("# t state\n1700000000 1\n1e300 0\n", f);
+			fclose(f);
+			snprintf(args, sizeof(args),
+				 "replay --model %s/models/default.egf --mic %s "
+				 "/nonexistent.pcap", EG_SOURCE_DIR, mic);
+			snprintf(what, sizeof(what), "--mic %s:3:", mic);
+			refused(args, what);
+			unlink(mic);
+		}
+	}
+
 	/* And the dry run shows the mark it was given, in hex. */
 	{
 		char cmd[2048];
