@@ -380,7 +380,13 @@ static void usage(FILE *f)
 		"are ever touched. Options override the config file's values.\n");
 }
 
-int cmd_rules(int argc, char **argv)
+/*
+ * Options and the config file (-c) into *r, the command-line values
+ * winning; the backend (auto resolved) and action into ret_*. 0 to go on,
+ * 1 after --help, 2 on a usage or configuration error (reported).
+ */
+static int parse_args(int argc, char **argv, struct rules *r,
+		      const char **ret_backend, const char **ret_action)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -394,18 +400,21 @@ int cmd_rules(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
-	struct rules r = { .hook = "FORWARD", .bypass = true, .flow_mark = 0 };
-	const char *backend = "auto", *action;
-	struct rules cli = r;
+	struct rules cli = *r;
+	const char *backend = "auto";
 	bool have_cfg = false, cli_dev = false, cli_q = false, cli_fail = false,
 	     cli_mark = false;
 	char *end;
-	int c, rc = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': r.config_path = optarg; have_cfg = true; break;
+		case 'c': r->config_path = optarg; have_cfg = true; break;
 		case 'd':
+			if (cli.n_devices == 8) {
+				cli_error("rules: --device %s: at most 8 devices", optarg);
+				return 2;
+			}
 			if (add_device(&cli, optarg) < 0) {
 				cli_error("rules: --device %s: not an IP address", optarg);
 				return 2;
@@ -440,14 +449,14 @@ int cmd_rules(int argc, char **argv)
 			cli_mark = true;
 			break;
 		case 'H':
-			if (!strcmp(optarg, "forward")) r.hook = "FORWARD";
-			else if (!strcmp(optarg, "output")) r.hook = "OUTPUT";
+			if (!strcmp(optarg, "forward")) r->hook = "FORWARD";
+			else if (!strcmp(optarg, "output")) r->hook = "OUTPUT";
 			else { cli_error("rules: --hook %s: want forward or output", optarg); return 2; }
 			break;
 		case 'b': backend = optarg; break;
-		case 'n': r.dry_run = true; break;
-		case 'Q': r.quiet = true; break;
-		case 'h': usage(stdout); return 0;
+		case 'n': r->dry_run = true; break;
+		case 'Q': r->quiet = true; break;
+		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -455,32 +464,44 @@ int cmd_rules(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	action = argv[optind];
+	*ret_action = argv[optind];
 	if (strcmp(backend, "auto") && strcmp(backend, "nft") &&
 	    strcmp(backend, "iptables")) {
 		cli_error("rules: --backend %s: want auto, nft or iptables", backend);
 		return 2;
 	}
-	if (have_cfg && from_config(&r) < 0)
+	if (have_cfg && from_config(r) < 0)
 		return 2;
 	if (cli_dev) {
-		memcpy(r.devices, cli.devices, sizeof(r.devices));
-		memcpy(r.device_version, cli.device_version, sizeof(r.device_version));
-		r.n_devices = cli.n_devices;
+		memcpy(r->devices, cli.devices, sizeof(r->devices));
+		memcpy(r->device_version, cli.device_version, sizeof(r->device_version));
+		r->n_devices = cli.n_devices;
 	}
 	if (cli_q) {
-		r.queue_first = cli.queue_first;
-		r.queue_last = cli.queue_last;
+		r->queue_first = cli.queue_first;
+		r->queue_last = cli.queue_last;
 	}
 	if (cli_fail)
-		r.bypass = cli.bypass;
+		r->bypass = cli.bypass;
 	if (cli_mark) {
-		r.flow_reset = true;
-		r.flow_mark = cli.flow_mark;
+		r->flow_reset = true;
+		r->flow_mark = cli.flow_mark;
 	}
 	if (!strcmp(backend, "auto"))
 		backend = nft_has_queue() ? "nft" : "iptables";
+	*ret_backend = backend;
+	return 0;
+}
 
+int cmd_rules(int argc, char **argv)
+{
+	struct rules r = { .hook = "FORWARD", .bypass = true, .flow_mark = 0 };
+	const char *backend, *action;
+	int rc;
+
+	rc = parse_args(argc, argv, &r, &backend, &action);
+	if (rc)
+		return rc == 1 ? 0 : rc;
 	if (!strcmp(action, "up")) {
 		if (!r.n_devices) {
 			cli_error("rules: no device address (--device or [device] address)");

@@ -70,6 +70,13 @@ int main(void)
 	refused(RULES "--flow-reset 0", "--flow-reset 0");
 	refused(RULES "--flow-reset ''", "--flow-reset");
 
+	/* A ninth device is "too many", not "not an IP address". */
+	refused(RULES "--device 10.0.0.3 --device 10.0.0.4 --device 10.0.0.5 "
+		"--device 10.0.0.6 --device 10.0.0.7 --device 10.0.0.8 "
+		"--device 10.0.0.9 --device 10.0.0.10",
+		"--device 10.0.0.10: at most 8 devices");
+	CHECK_EQ(run("rules --help"), 0);
+
 	refused(CAPTURE "--duration nan", "--duration nan");
 	refused(CAPTURE "--duration inf", "--duration inf");
 	refused(CAPTURE "--duration ''", "--duration");
