@@ -533,6 +533,8 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* One text or JSON line; the text time is relative to t0 (negative for
+ * a frame stamped before the first: captures can go backwards). */
 static void print_row(const struct replay *x, const char *base,
 		      const struct rrow *r, uint64_t t0, int label)
 {
@@ -566,7 +568,7 @@ static void print_row(const struct replay *x, const char *base,
 		return;
 	}
 	printf("%8llu %11.6f %-47s %5u %-13s ", (unsigned long long)r->frame,
-	       (double)(r->ts_ns - t0) / 1e9, flow, r->len, cls);
+	       (double)(int64_t)(r->ts_ns - t0) / 1e9, flow, r->len, cls);
 	if (r->cls >= 0)
 		printf("%5.3f ", r->proba);
 	else

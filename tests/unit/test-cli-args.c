@@ -8,6 +8,7 @@
  * options stop before any rule is touched or interface opened. Also the
  * --margin of extract and replay (nan, negative, empty, overflow).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,51 @@ int main(void)
 			snprintf(what, sizeof(what), "--mic %s:3:", mic);
 			refused(args, what);
 			unlink(mic);
+		}
+	}
+
+	/* replay's text time of a frame stamped before the first one: -0.5,
+	 * not 2^64 ns - 0.5 s. Two raw-IP TCP frames, the second earlier. */
+	{
+		static const uint8_t ghdr[24] = {
+			0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			0xff, 0xff, 0, 0, 101, 0, 0, 0 }; /* LINKTYPE_RAW */
+		uint8_t ip[40] = { 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0,
+				   10, 0, 0, 2, 52, 94, 1, 1,
+				   0x9c, 0x40, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 1,
+				   0x50, 0x10, 0x01, 0xf4, 0, 0, 0, 0 };
+		uint32_t rec[4];
+		char pcap[] = "/tmp/eg-test-cli-args-pcap-XXXXXX", cmd[2048];
+		FILE *f;
+		int st;
+
+		fd = mkstemp(pcap);
+		f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+		CHECK(f != NULL);
+		if (f) {
+			fwrite(ghdr, 1, sizeof(ghdr), f);
+			rec[0] = 1700000010; rec[1] = 500000;   /* 10.5 s */
+			rec[2] = rec[3] = sizeof(ip);
+			fwrite(rec, 1, sizeof(rec), f);
+			fwrite(ip, 1, sizeof(ip), f);
+			rec[0] = 1700000010; rec[1] = 0;        /* 10.0 s */
+			ip[27] = 2;
+			fwrite(rec, 1, sizeof(rec), f);
+			fwrite(ip, 1, sizeof(ip), f);
+			fclose(f);
+			snprintf(cmd, sizeof(cmd),
+				 "'%s' replay --model %s/models/default.egf "
+				 "--device 10.0.0.2 '%s' >'%s' 2>&1", bin,
+				 EG_SOURCE_DIR, pcap, err);
+			st = system(cmd);
+			CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+			msg = eg_test_slurp(err);
+			CHECK(msg && strstr(msg, " -0.500000 "));
+			CHECK(msg && !strstr(msg, "18446744073"));
+			if (msg && !strstr(msg, " -0.500000 "))
+				fprintf(stderr, "    replay said:\n%s", msg);
+			free(msg);
+			unlink(pcap);
 		}
 	}
 
