@@ -370,6 +370,17 @@ static void test_connection(void)
 	eg_engine_free(e);
 }
 
+/* The device's app-data segments of payload pl on two flows, a to SRV
+ * and b to SRV2. */
+static void app_flows(struct seg *a, struct seg *b, const uint8_t *pl,
+		      size_t n)
+{
+	*a = (struct seg){ DEV, SRV, 40100, 443, 77, 1,
+			   EG_TCP_ACK | EG_TCP_PSH, 500, 64, pl, n };
+	*b = (struct seg){ DEV, SRV2, 40200, 443, 99, 1,
+			   EG_TCP_ACK | EG_TCP_PSH, 500, 64, pl, n };
+}
+
 /* since_app_any crosses flows; since_app_flow does not. */
 static void test_two_flows(void)
 {
@@ -377,10 +388,9 @@ static void test_two_flows(void)
 	struct eg_pkt_info ri;
 	uint8_t pl[256];
 	size_t n = record(pl, 23, 41);
-	struct seg a = { DEV, SRV, 40100, 443, 77, 1, EG_TCP_ACK | EG_TCP_PSH,
-			 500, 64, pl, n };
-	struct seg b = { DEV, SRV2, 40200, 443, 99, 1, EG_TCP_ACK | EG_TCP_PSH,
-			 500, 64, pl, n };
+	struct seg a, b;
+
+	app_flows(&a, &b, pl, n);
 
 	CHECK_EQ(run(e, &a, 100.0, &ri), 0);
 	CHECK_EQ(ri.proto_class, EG_CLASS_EXPECTED);
@@ -418,10 +428,9 @@ static void test_time_backwards(void)
 	struct eg_pkt_info ri;
 	uint8_t pl[256];
 	size_t n = record(pl, 23, 41);
-	struct seg a = { DEV, SRV, 40100, 443, 77, 1, EG_TCP_ACK | EG_TCP_PSH,
-			 500, 64, pl, n };
-	struct seg b = { DEV, SRV2, 40200, 443, 99, 1, EG_TCP_ACK | EG_TCP_PSH,
-			 500, 64, pl, n };
+	struct seg a, b;
+
+	app_flows(&a, &b, pl, n);
 
 	CHECK_EQ(run(e, &a, 100.0, &ri), 0);
 	a.seq += (uint32_t)n;
