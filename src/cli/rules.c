@@ -343,7 +343,8 @@ static int from_config(struct rules *r)
 	rc = eg_config_load(r->config_path, EG_CONFIG_NO_MODEL_CHECK, &c, err,
 			    sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "%s", err);
+		/* err has no final newline (one message, maybe several lines) */
+		cli_error("%s", err);
 		return rc;
 	}
 	for (i = 0; i < c.device.n && r->n_devices < 8; i++) {

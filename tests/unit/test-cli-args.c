@@ -77,6 +77,9 @@ int main(void)
 		"--device 10.0.0.9 --device 10.0.0.10",
 		"--device 10.0.0.10: at most 8 devices");
 	CHECK_EQ(run("rules --help"), 0);
+	/* A config error is a whole line, prefixed like every other. */
+	refused(RULES "-c /nonexistent-eg.ini",
+		"echoguard: /nonexistent-eg.ini: No such file or directory\n");
 
 	refused(CAPTURE "--duration nan", "--duration nan");
 	refused(CAPTURE "--duration inf", "--duration inf");
