@@ -11,8 +11,10 @@
  * ("key=value" lines: context, devices, interface, start and end times,
  * packets) that `echoguard extract` reads when it is given no --context.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,6 +43,16 @@ struct opts {
 	int snaplen;
 };
 
+/* Seconds on the monotonic clock: the deadline ignores clock steps and
+ * keeps fractions (time() made --duration 0.3 a capture of 0 s). */
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int write_side(const struct opts *o, time_t start, time_t end,
 		      unsigned long pkts, unsigned long dropped)
 {
@@ -50,8 +62,10 @@ static int write_side(const struct opts *o, time_t start, time_t end,
 	snprintf(path, sizeof(path), "%s.context", o->out);
 	f = fopen(path, "w");
 	if (!f) {
-		cli_error("capture: %s: %s", path, strerror(errno));
-		return -errno;
+		int r = -errno;
+
+		cli_error("capture: %s: %s", path, strerror(-r));
+		return r;
 	}
 	fprintf(f, "# written by echoguard capture %s\n", EG_VERSION);
 	fprintf(f, "context=%s\ndevices=%s\ninterface=%s\n", o->context,
@@ -121,14 +135,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 't':
 			o->duration = strtod(optarg, &end);
-			if (*end || o->duration <= 0) {
+			/* !(x > 0) also refuses nan, which never times out */
+			if (end == optarg || *end || !(o->duration > 0) ||
+			    !isfinite(o->duration)) {
 				cli_error("capture: --duration %s: want seconds > 0", optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'n':
+			/* strtoul takes "-5" as a huge count: digits only */
+			errno = 0;
 			o->count = strtoul(optarg, &end, 10);
-			if (*end || !o->count) {
+			if (!isdigit((unsigned char)*optarg) || *end || errno ||
+			    !o->count) {
 				cli_error("capture: --count %s: want a number > 0", optarg);
 				return -EINVAL;
 			}
@@ -160,10 +179,10 @@ int cmd_capture(int argc, char **argv)
 	pcap_dumper_t *dump = NULL;
 	pcap_t *p = NULL;
 	unsigned long pkts = 0;
-	time_t start, deadline;
+	time_t start;
+	double deadline;
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct pollfd pfd = { .fd = -1, .events = POLLIN };
-	int rc = 1, r;
+	int rc = 1, r, fd;
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
@@ -181,40 +200,49 @@ int cmd_capture(int argc, char **argv)
 		cli_error("capture: %s: %s", o.iface, pcap_geterr(p));
 		goto out;
 	}
-	if (pcap_compile(p, &prog, o.filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
-	    pcap_setfilter(p, &prog) < 0) {
+	if (pcap_compile(p, &prog, o.filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		cli_error("capture: filter \"%s\": %s", o.filter, pcap_geterr(p));
 		goto out;
 	}
+	r = pcap_setfilter(p, &prog);
 	pcap_freecode(&prog);
+	if (r < 0) {
+		cli_error("capture: filter \"%s\": %s", o.filter, pcap_geterr(p));
+		goto out;
+	}
+	/* Non-blocking reads and our own poll(): a blocking pcap_next_ex()
+	 * on an idle interface never returned, so neither --duration nor
+	 * SIGTERM (libpcap retries the interrupted poll) ended the capture. */
+	fd = pcap_get_selectable_fd(p);
+	if (fd < 0 || pcap_setnonblock(p, 1, errbuf) < 0) {
+		cli_error("capture: %s: cannot poll the capture", o.iface);
+		goto out;
+	}
 	dump = pcap_dump_open(p, o.out);
 	if (!dump) {
 		cli_error("capture: %s: %s", o.out, pcap_geterr(p));
 		goto out;
 	}
-	pfd.fd = pcap_get_selectable_fd(p);
-	if (pfd.fd >= 0 && pcap_setnonblock(p, 1, errbuf) < 0)
-		pfd.fd = -1;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	start = time(NULL);
-	deadline = o.duration > 0 ? start + (time_t)(o.duration + 0.5) : 0;
+	deadline = o.duration > 0 ? mono_s() + o.duration : 0;
 	fprintf(stderr, "echoguard: capturing \"%s\" on %s to %s (context %s)\n",
 		o.filter, o.iface, o.out, o.context);
 	while (!stop && (!o.count || pkts < o.count) &&
-	       (!deadline || time(NULL) < deadline)) {
+	       (!deadline || mono_s() < deadline)) {
 		struct pcap_pkthdr *h;
 		const u_char *d;
 
-		/* Wait at most 200 ms so --duration and Ctrl-C are honoured
-		 * on a silent interface (immediate mode may block forever). */
-		if (pfd.fd >= 0 && poll(&pfd, 1, 200) <= 0)
-			continue;
 		r = pcap_next_ex(p, &h, &d);
 		if (r == 1) {
 			pcap_dump((u_char *)dump, h, d);
 			pkts++;
-		} else if (r < 0 && r != PCAP_ERROR_BREAK) {
+		} else if (r == 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			(void)poll(&pfd, 1, 100); /* EINTR: the loop checks stop */
+		} else {
 			cli_error("capture: %s: %s", o.iface, pcap_geterr(p));
 			break;
 		}

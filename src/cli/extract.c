@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli-util.h"
 #include "echoguard/capture.h"
 #include "echoguard/device.h"
 #include "echoguard/features.h"
@@ -55,8 +56,7 @@ struct extract {
 	struct row *rows;
 	struct eg_label_row *lrows;
 	size_t n, cap;
-	char **files;
-	size_t n_files, cap_files;
+	struct cli_strv files;
 	uint64_t packets, written, parse_errors, evicted;
 	uint64_t counts[EG_CLASS_COUNT];
 	unsigned errors;
@@ -82,45 +82,6 @@ static void usage(FILE *f)
 	      "                        data inside a window is expected, outside justified\n"
 	      "  --margin S            seconds added to both ends of a window (default 2)\n"
 	      "  -o, --output FILE     write the CSV there (default stdout)\n", f);
-}
-
-static int add_file(const char *file, void *userdata)
-{
-	struct extract *x = userdata;
-	char *dup;
-
-	if (x->n_files == x->cap_files) {
-		size_t ncap = x->cap_files ? x->cap_files * 2 : 64;
-		char **nf = realloc(x->files, ncap * sizeof(*nf));
-
-		if (!nf)
-			return -ENOMEM;
-		x->files = nf;
-		x->cap_files = ncap;
-	}
-	dup = strdup(file);
-	if (!dup)
-		return -ENOMEM;
-	x->files[x->n_files++] = dup;
-	return 0;
-}
-
-static int grow_rows(struct extract *x)
-{
-	size_t ncap = x->cap ? x->cap * 2 : 16384;
-	struct row *nr;
-	struct eg_label_row *nl;
-
-	nr = realloc(x->rows, ncap * sizeof(*nr));
-	if (!nr)
-		return -ENOMEM;
-	x->rows = nr;
-	nl = realloc(x->lrows, ncap * sizeof(*nl));
-	if (!nl)
-		return -ENOMEM;
-	x->lrows = nl;
-	x->cap = ncap;
-	return 0;
 }
 
 static void say_device(struct extract *x, const char *path, unsigned flows)
@@ -273,13 +234,6 @@ static void write_rows(struct extract *x, const char *source, uint32_t nfeat)
 	x->written += x->n;
 }
 
-static uint64_t flow_id(const struct eg_flow *f)
-{
-	if (!f)
-		return 0;
-	return ((uint64_t)(uintptr_t)f * 0x9e3779b97f4a7c15ull) ^ f->created_ns;
-}
-
 /* Read one capture into x->rows; 0, or -1 after a reported read error. */
 static int read_capture(struct extract *x, const char *path,
 			struct eg_engine *e, int mic)
@@ -306,7 +260,10 @@ static int read_capture(struct extract *x, const char *path,
 			eg_engine_tick(e, fr.ts_ns);
 		if (!x->both && !info.outbound)
 			continue;
-		if (x->n == x->cap && grow_rows(x) < 0) {
+		if (x->n == x->cap &&
+		    cli_grow2((void **)&x->rows, sizeof(*x->rows),
+			      (void **)&x->lrows, sizeof(*x->lrows), &x->cap,
+			      16384) < 0) {
 			cli_error("%s: out of memory", path);
 			eg_capture_free(cap);
 			return -1;
@@ -320,7 +277,7 @@ static int read_capture(struct extract *x, const char *path,
 		row->synced = info.tls_synced;
 		memcpy(row->x, info.features, info.n_features * sizeof(float));
 		lr->ts_ns = fr.ts_ns;
-		lr->flow_id = flow_id(info.flow);
+		lr->flow_id = cli_flow_id(info.flow);
 		lr->size = info.pkt.payload_len;
 		lr->proto_class = (uint8_t)info.proto_class;
 		lr->ka_candidate = info.ka_candidate;
@@ -403,7 +360,7 @@ static int parse_args(struct extract *x, int argc, char **argv)
 	};
 	const char *inter = NULL;
 	bool ctx_given = false;
-	char err[512], *end;
+	char err[512];
 	int c, r;
 
 	optind = 1;
@@ -454,10 +411,7 @@ static int parse_args(struct extract *x, int argc, char **argv)
 			inter = optarg;
 			break;
 		case 'm':
-			errno = 0;
-			x->margin = strtod(optarg, &end);
-			if (errno || *end || !*optarg || !(x->margin >= 0) ||
-			    !isfinite(x->margin)) {
+			if (cli_parse_seconds(optarg, &x->margin) < 0) {
 				cli_error("extract: --margin: \"%s\" is not a number of "
 					  "seconds >= 0", optarg);
 				return -1;
@@ -498,8 +452,8 @@ static void summary(struct extract *x, double secs)
 	int c;
 
 	fprintf(stderr, "echoguard: extract: %zu capture%s, %llu packets, %llu "
-		"rows in %.2f s (%.0f packets/s)", x->n_files,
-		x->n_files == 1 ? "" : "s", (unsigned long long)x->packets,
+		"rows in %.2f s (%.0f packets/s)", x->files.n,
+		x->files.n == 1 ? "" : "s", (unsigned long long)x->packets,
 		(unsigned long long)x->written, secs,
 		secs > 0 ? (double)x->packets / secs : 0.0);
 	if (x->parse_errors)
@@ -547,7 +501,7 @@ int cmd_extract(int argc, char **argv)
 		goto out;
 	}
 	for (i = optind; i < argc; i++) {
-		r = eg_capture_walk(argv[i], add_file, &x);
+		r = eg_capture_walk(argv[i], cli_strv_add, &x.files);
 		if (r < 0) {
 			cli_error("%s: %s", argv[i], strerror(-r));
 			x.errors++;
@@ -565,9 +519,9 @@ int cmd_extract(int argc, char **argv)
 	}
 	setvbuf(x.out, outbuf, _IOFBF, OUT_BUFSZ);
 	write_header(&x);
-	cli_progress_init(&prog, "extract", x.n_files);
-	for (k = 0; k < x.n_files; k++) {
-		do_capture(&x, x.files[k]);
+	cli_progress_init(&prog, "extract", x.files.n);
+	for (k = 0; k < x.files.n; k++) {
+		do_capture(&x, x.files.v[k]);
 		cli_progress_step(&prog, k + 1);
 	}
 	cli_progress_end(&prog);
@@ -583,9 +537,7 @@ out:
 		fclose(x.out);
 	else if (x.out == stdout)
 		fflush(stdout);
-	for (k = 0; k < x.n_files; k++)
-		free(x.files[k]);
-	free(x.files);
+	cli_strv_done(&x.files);
 	free(x.rows);
 	free(x.lrows);
 	eg_interactions_free(x.inter);

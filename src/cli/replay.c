@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-util.h"
 #include "echoguard/capture.h"
 #include "echoguard/config.h"
 #include "echoguard/device.h"
@@ -81,8 +82,7 @@ struct replay {
 	struct rrow *rows;
 	struct eg_label_row *lrows;
 	size_t n, cap;
-	char **files;
-	size_t n_files, cap_files;
+	struct cli_strv files;
 	/* totals */
 	struct eg_policy_stats st;
 	struct label_acct la;
@@ -120,26 +120,6 @@ static void usage(FILE *f)
 
 /* ---- options ----------------------------------------------------------- */
 
-static int add_file(const char *file, void *ud)
-{
-	struct replay *x = ud;
-
-	if (x->n_files == x->cap_files) {
-		size_t cap = x->cap_files ? 2 * x->cap_files : 64;
-		char **f = realloc(x->files, cap * sizeof(*f));
-
-		if (!f)
-			return -ENOMEM;
-		x->files = f;
-		x->cap_files = cap;
-	}
-	x->files[x->n_files] = strdup(file);
-	if (!x->files[x->n_files])
-		return -ENOMEM;
-	x->n_files++;
-	return 0;
-}
-
 static int cmp_mic(const void *a, const void *b)
 {
 	const struct mic_change *x = a, *y = b;
@@ -176,8 +156,10 @@ static int load_mic(struct replay *x, const char *path)
 			x->mic_fixed = *p - '0';
 			continue;
 		}
+		/* Up to 1e10 s (year 2286): t * 1e9 must fit the ns count,
+		 * or llround() overflows and the timeline is garbage. */
 		t = strtod(p, &end);
-		if (end == p || !(t >= 0) || !isfinite(t))
+		if (end == p || !(t >= 0) || !(t <= 1e10))
 			goto bad;
 		p = end + strspn(end, " \t,");
 		s = strtol(p, &end, 10);
@@ -316,10 +298,7 @@ static int parse_args(struct replay *x, int argc, char **argv,
 			break;
 		}
 		case 'g':
-			errno = 0;
-			x->margin = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(x->margin >= 0) ||
-			    !isfinite(x->margin)) {
+			if (cli_parse_seconds(optarg, &x->margin) < 0) {
 				cli_error("replay: --margin: \"%s\" is not a number "
 					  "of seconds >= 0", optarg);
 				return -1;
@@ -478,30 +457,6 @@ static unsigned detect_device(struct replay *x, const char *path)
 
 /* ---- one capture ------------------------------------------------------- */
 
-static int grow(struct replay *x)
-{
-	size_t cap = x->cap ? 2 * x->cap : 65536;
-	struct rrow *r = realloc(x->rows, cap * sizeof(*r));
-	struct eg_label_row *l;
-
-	if (!r)
-		return -ENOMEM;
-	x->rows = r;
-	l = realloc(x->lrows, cap * sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	x->lrows = l;
-	x->cap = cap;
-	return 0;
-}
-
-static uint64_t flow_id(const struct eg_flow *f)
-{
-	if (!f)
-		return 0;
-	return ((uint64_t)(uintptr_t)f * 0x9e3779b97f4a7c15ull) ^ f->created_ns;
-}
-
 /* The daemon's per-packet path for one frame; keeps the row. */
 static int one_packet(struct replay *x, struct eg_engine *e,
 		      const struct eg_frame *fr)
@@ -529,7 +484,9 @@ static int one_packet(struct replay *x, struct eg_engine *e,
 		proba = x->proba;
 	}
 	eg_policy_decide(x->policy, &pi, proba, top, &x->st, &d);
-	if (x->n == x->cap && grow(x) < 0)
+	if (x->n == x->cap &&
+	    cli_grow2((void **)&x->rows, sizeof(*x->rows), (void **)&x->lrows,
+		      sizeof(*x->lrows), &x->cap, 65536) < 0)
 		return -ENOMEM;
 	row = &x->rows[x->n];
 	memset(row, 0, sizeof(*row));
@@ -550,7 +507,7 @@ static int one_packet(struct replay *x, struct eg_engine *e,
 	row->would = (uint8_t)d.would_reason;
 	x->lrows[x->n] = (struct eg_label_row){
 		.ts_ns = fr->ts_ns,
-		.flow_id = flow_id(pi.flow),
+		.flow_id = cli_flow_id(pi.flow),
 		.size = pi.pkt.payload_len,
 		.proto_class = (uint8_t)pi.proto_class,
 		.ka_candidate = pi.ka_candidate,
@@ -576,6 +533,8 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* One text or JSON line; the text time is relative to t0 (negative for
+ * a frame stamped before the first: captures can go backwards). */
 static void print_row(const struct replay *x, const char *base,
 		      const struct rrow *r, uint64_t t0, int label)
 {
@@ -609,7 +568,7 @@ static void print_row(const struct replay *x, const char *base,
 		return;
 	}
 	printf("%8llu %11.6f %-47s %5u %-13s ", (unsigned long long)r->frame,
-	       (double)(r->ts_ns - t0) / 1e9, flow, r->len, cls);
+	       (double)(int64_t)(r->ts_ns - t0) / 1e9, flow, r->len, cls);
 	if (r->cls >= 0)
 		printf("%5.3f ", r->proba);
 	else
@@ -740,7 +699,7 @@ static void summary_json(const struct replay *x)
 	       "\"packets\":%llu,\"parse_errors\":%llu,\"mode\":\"%s\","
 	       "\"min_confidence\":%g,\"accepted\":%llu,\"dropped\":%llu,"
 	       "\"bytes_accepted\":%llu,\"bytes_dropped\":%llu,\"reasons\":{",
-	       x->n_files, (unsigned long long)x->frames,
+	       x->files.n, (unsigned long long)x->frames,
 	       (unsigned long long)s->packets,
 	       (unsigned long long)x->parse_errors,
 	       x->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
@@ -786,7 +745,7 @@ static void summary_text(const struct replay *x)
 
 	printf("\n%zu capture%s, %llu frames, %llu packets to the daemon "
 	       "(%llu malformed), mode %s, min_confidence %g\n",
-	       x->n_files, x->n_files == 1 ? "" : "s",
+	       x->files.n, x->files.n == 1 ? "" : "s",
 	       (unsigned long long)x->frames, (unsigned long long)s->packets,
 	       (unsigned long long)x->parse_errors,
 	       x->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
@@ -859,7 +818,7 @@ int cmd_replay(int argc, char **argv)
 	if (setup(x, devs, dev_v, n_dev, min_conf, mode) < 0)
 		goto out;
 	for (i = optind; i < argc; i++) {
-		r = eg_capture_walk(argv[i], add_file, x);
+		r = eg_capture_walk(argv[i], cli_strv_add, &x->files);
 		if (r < 0) {
 			cli_error("replay: %s: %s", argv[i], strerror(-r));
 			x->errors++;
@@ -870,8 +829,8 @@ int cmd_replay(int argc, char **argv)
 		printf("%8s %11s %-47s %5s %-13s %5s %-6s %s%s\n", "frame", "time",
 		       "flow", "len", "class", "proba", "verdict", "reason",
 		       x->labels ? " [label]" : "");
-	for (k = 0; k < x->n_files; k++)
-		do_capture(x, x->files[k]);
+	for (k = 0; k < x->files.n; k++)
+		do_capture(x, x->files.v[k]);
 	if (x->json)
 		summary_json(x);
 	else
@@ -883,9 +842,7 @@ int cmd_replay(int argc, char **argv)
 	status = x->errors ? 1 : 0;
 out:
 	fflush(stdout);
-	for (k = 0; k < x->n_files; k++)
-		free(x->files[k]);
-	free(x->files);
+	cli_strv_done(&x->files);
 	free(x->rows);
 	free(x->lrows);
 	free(x->mic);

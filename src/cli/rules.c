@@ -12,10 +12,12 @@
  * Either way we only create, list and delete our own table or chain and the
  * one jump rule: rules we did not create are never touched.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,7 +343,8 @@ static int from_config(struct rules *r)
 	rc = eg_config_load(r->config_path, EG_CONFIG_NO_MODEL_CHECK, &c, err,
 			    sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "%s", err);
+		/* err has no final newline (one message, maybe several lines) */
+		cli_error("%s", err);
 		return rc;
 	}
 	for (i = 0; i < c.device.n && r->n_devices < 8; i++) {
@@ -378,7 +381,13 @@ static void usage(FILE *f)
 		"are ever touched. Options override the config file's values.\n");
 }
 
-int cmd_rules(int argc, char **argv)
+/*
+ * Options and the config file (-c) into *r, the command-line values
+ * winning; the backend (auto resolved) and action into ret_*. 0 to go on,
+ * 1 after --help, 2 on a usage or configuration error (reported).
+ */
+static int parse_args(int argc, char **argv, struct rules *r,
+		      const char **ret_backend, const char **ret_action)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -392,17 +401,21 @@ int cmd_rules(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
-	struct rules r = { .hook = "FORWARD", .bypass = true, .flow_mark = 0 };
-	const char *backend = "auto", *action;
-	struct rules cli = r;
+	struct rules cli = *r;
+	const char *backend = "auto";
 	bool have_cfg = false, cli_dev = false, cli_q = false, cli_fail = false,
 	     cli_mark = false;
-	int c, rc = 0;
+	char *end;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': r.config_path = optarg; have_cfg = true; break;
+		case 'c': r->config_path = optarg; have_cfg = true; break;
 		case 'd':
+			if (cli.n_devices == 8) {
+				cli_error("rules: --device %s: at most 8 devices", optarg);
+				return 2;
+			}
 			if (add_device(&cli, optarg) < 0) {
 				cli_error("rules: --device %s: not an IP address", optarg);
 				return 2;
@@ -425,23 +438,26 @@ int cmd_rules(int argc, char **argv)
 			cli_fail = true;
 			break;
 		case 'm':
-			cli.flow_mark = strtoul(optarg, NULL, 0);
-			if (!cli.flow_mark) {
-				cli_error("rules: --flow-reset %s: want a non-zero mark", optarg);
+			/* A connmark is 32 bits; "5x" is a typo, not mark 5. */
+			errno = 0;
+			cli.flow_mark = strtoul(optarg, &end, 0);
+			if (!isdigit((unsigned char)*optarg) || *end || errno ||
+			    !cli.flow_mark || cli.flow_mark > UINT32_MAX) {
+				cli_error("rules: --flow-reset %s: want a non-zero 32-bit mark", optarg);
 				return 2;
 			}
 			cli.flow_reset = true;
 			cli_mark = true;
 			break;
 		case 'H':
-			if (!strcmp(optarg, "forward")) r.hook = "FORWARD";
-			else if (!strcmp(optarg, "output")) r.hook = "OUTPUT";
+			if (!strcmp(optarg, "forward")) r->hook = "FORWARD";
+			else if (!strcmp(optarg, "output")) r->hook = "OUTPUT";
 			else { cli_error("rules: --hook %s: want forward or output", optarg); return 2; }
 			break;
 		case 'b': backend = optarg; break;
-		case 'n': r.dry_run = true; break;
-		case 'Q': r.quiet = true; break;
-		case 'h': usage(stdout); return 0;
+		case 'n': r->dry_run = true; break;
+		case 'Q': r->quiet = true; break;
+		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -449,32 +465,44 @@ int cmd_rules(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	action = argv[optind];
+	*ret_action = argv[optind];
 	if (strcmp(backend, "auto") && strcmp(backend, "nft") &&
 	    strcmp(backend, "iptables")) {
 		cli_error("rules: --backend %s: want auto, nft or iptables", backend);
 		return 2;
 	}
-	if (have_cfg && from_config(&r) < 0)
+	if (have_cfg && from_config(r) < 0)
 		return 2;
 	if (cli_dev) {
-		memcpy(r.devices, cli.devices, sizeof(r.devices));
-		memcpy(r.device_version, cli.device_version, sizeof(r.device_version));
-		r.n_devices = cli.n_devices;
+		memcpy(r->devices, cli.devices, sizeof(r->devices));
+		memcpy(r->device_version, cli.device_version, sizeof(r->device_version));
+		r->n_devices = cli.n_devices;
 	}
 	if (cli_q) {
-		r.queue_first = cli.queue_first;
-		r.queue_last = cli.queue_last;
+		r->queue_first = cli.queue_first;
+		r->queue_last = cli.queue_last;
 	}
 	if (cli_fail)
-		r.bypass = cli.bypass;
+		r->bypass = cli.bypass;
 	if (cli_mark) {
-		r.flow_reset = true;
-		r.flow_mark = cli.flow_mark;
+		r->flow_reset = true;
+		r->flow_mark = cli.flow_mark;
 	}
 	if (!strcmp(backend, "auto"))
 		backend = nft_has_queue() ? "nft" : "iptables";
+	*ret_backend = backend;
+	return 0;
+}
 
+int cmd_rules(int argc, char **argv)
+{
+	struct rules r = { .hook = "FORWARD", .bypass = true, .flow_mark = 0 };
+	const char *backend, *action;
+	int rc;
+
+	rc = parse_args(argc, argv, &r, &backend, &action);
+	if (rc)
+		return rc == 1 ? 0 : rc;
 	if (!strcmp(action, "up")) {
 		if (!r.n_devices) {
 			cli_error("rules: no device address (--device or [device] address)");

@@ -18,14 +18,22 @@
 int eg_config_parse_uint(const char *s, double min, double max, uint64_t *ret)
 {
 	unsigned long long v;
+	int base = 10;
 	char *end;
 
 	while (isspace((unsigned char)*s))
 		s++;
 	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
+	/* Base 10 unless "0x": base 0 would read "010" as octal 8. */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		if (!isxdigit((unsigned char)*s))
+			return -EINVAL;
+		base = 16;
+	}
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, base);
 	if (errno || end == s || *end)
 		return -EINVAL;
 	if ((double)v < min || (double)v > max)

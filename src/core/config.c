@@ -7,7 +7,8 @@
  * scanned here line by line: that scan finds the line of every key, syntax
  * errors, duplicates and unknown sections/keys. Then every known key is
  * parsed from iniparser's dictionary and checked against its range. All
- * errors are collected before returning.
+ * errors are collected before returning (config-text.c formats them and
+ * suggests the name a typo meant; config-values.c parses the values).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,59 +22,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config-text.h"
 #include "config-values.h"
 #include "echoguard/config.h"
 
 #define MAX_ENTRIES 512        /* keys in one file */
-#define NAME_MAX_LEN 64
-
-/* ---- errors ------------------------------------------------------------ */
-
-struct errs {
-	char *buf;
-	size_t len, cap;
-	unsigned n;
-	const char *file;
-};
-
-static void errs_add(struct errs *e, unsigned line, const char *sec,
-		     const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-/* Append "FILE:LINE: [sec] key: msg\n"; cut with "...\n" when full. */
-static void errs_add(struct errs *e, unsigned line, const char *sec,
-		     const char *key, const char *fmt, ...)
-{
-	char msg[512], where[64] = "";
-	va_list ap;
-	int n;
-
-	e->n++;
-	if (!e->cap || e->len + 1 >= e->cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (line)
-		snprintf(where, sizeof(where), ":%u", line);
-	if (sec && key)
-		n = snprintf(e->buf + e->len, e->cap - e->len,
-			     "%s%s: [%s] %s: %s\n", e->file, where, sec, key, msg);
-	else if (sec)
-		n = snprintf(e->buf + e->len, e->cap - e->len, "%s%s: [%s]: %s\n",
-			     e->file, where, sec, msg);
-	else
-		n = snprintf(e->buf + e->len, e->cap - e->len, "%s%s: %s\n",
-			     e->file, where, msg);
-	if (n < 0 || (size_t)n >= e->cap - e->len) {
-		/* Did not fit: end the buffer with a visible cut. */
-		if (e->cap >= 5)
-			memcpy(e->buf + e->cap - 5, "...\n", 5);
-		e->len = e->cap - 1;
-		return;
-	}
-	e->len += (size_t)n;
-}
+#define NAME_MAX_LEN EG_CONFIG_NAME_MAX
 
 /* ---- the keys ---------------------------------------------------------- */
 
@@ -183,59 +137,6 @@ void eg_config_default(struct eg_config *c)
 	c->mic.poll_interval_ms = 200;
 	c->log.level = 6;
 	c->log.drop_event_rate = 10;
-}
-
-/* ---- small parsers ----------------------------------------------------- */
-
-/* Levenshtein distance of two short names (longer ones: "far"). */
-static unsigned edit_distance(const char *a, const char *b)
-{
-	unsigned d[NAME_MAX_LEN + 1], i, j, la = strlen(a), lb = strlen(b);
-
-	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
-		return UINT_MAX;
-	for (j = 0; j <= lb; j++)
-		d[j] = j;
-	for (i = 1; i <= la; i++) {
-		unsigned diag = d[0];
-
-		d[0] = i;
-		for (j = 1; j <= lb; j++) {
-			unsigned up = d[j], best;
-
-			best = diag + (tolower((unsigned char)a[i - 1]) !=
-				       tolower((unsigned char)b[j - 1]));
-			if (up + 1 < best)
-				best = up + 1;
-			if (d[j - 1] + 1 < best)
-				best = d[j - 1] + 1;
-			d[j] = best;
-			diag = up;
-		}
-	}
-	return d[lb];
-}
-
-/* The closest of n names to s, if close enough to be a likely typo. */
-static const char *closest(const char *s, const char *const *names, size_t n,
-			   size_t stride)
-{
-	const char *best = NULL;
-	unsigned best_d = UINT_MAX, limit;
-	size_t i;
-
-	limit = strlen(s) <= 4 ? 1 : strlen(s) <= 8 ? 2 : 3;
-	for (i = 0; i < n; i++) {
-		const char *name = *(const char *const *)
-			((const char *)names + i * stride);
-		unsigned d = edit_distance(s, name);
-
-		if (d < best_d) {
-			best_d = d;
-			best = name;
-		}
-	}
-	return best_d <= limit ? best : NULL;
 }
 
 /* ---- list keys --------------------------------------------------------- */
@@ -462,21 +363,6 @@ struct scan {
 	unsigned n;
 };
 
-static void lower_trim(char *s)
-{
-	size_t n;
-	char *p = s;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	memmove(s, p, strlen(p) + 1);
-	n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = 0;
-	for (p = s; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-}
-
 static int section_index(const char *s)
 {
 	size_t i;
@@ -498,7 +384,7 @@ static const struct key_def *find_key(const char *sec, const char *key)
 }
 
 /* An unknown key: a typo of a key of this section, or a key of another. */
-static void unknown_key(struct errs *er, const struct entry *en)
+static void unknown_key(struct eg_config_errs *er, const struct entry *en)
 {
 	const char *names[N_KEYS], *hint;
 	size_t i, n = 0;
@@ -506,69 +392,69 @@ static void unknown_key(struct errs *er, const struct entry *en)
 	for (i = 0; i < N_KEYS; i++)
 		if (!strcmp(keys[i].sec, en->sec))
 			names[n++] = keys[i].key;
-	hint = closest(en->key, names, n, sizeof(names[0]));
+	hint = eg_config_closest(en->key, names, n, sizeof(names[0]));
 	if (hint) {
-		errs_add(er, en->line, en->sec, en->key,
+		eg_config_errs_add(er, en->line, en->sec, en->key,
 			 "unknown key (did you mean \"%s\"?)", hint);
 		return;
 	}
 	for (i = 0; i < N_KEYS; i++)
 		if (!strcmp(keys[i].key, en->key)) {
-			errs_add(er, en->line, en->sec, en->key,
+			eg_config_errs_add(er, en->line, en->sec, en->key,
 				 "unknown key (it belongs in [%s])", keys[i].sec);
 			return;
 		}
-	errs_add(er, en->line, en->sec, en->key, "unknown key");
+	eg_config_errs_add(er, en->line, en->sec, en->key, "unknown key");
 }
 
 /* A "[name]" line: remember the section, report it if unknown (once,
  * not for each of its keys). */
 static void scan_section(char *p, unsigned lineno, char *sec, size_t seclen,
-			 bool *ret_known, struct errs *er)
+			 bool *ret_known, struct eg_config_errs *er)
 {
 	char *end = strchr(p, ']');
 	const char *hint;
 
 	if (!end) {
-		errs_add(er, lineno, NULL, NULL,
+		eg_config_errs_add(er, lineno, NULL, NULL,
 			 "syntax error: \"[\" without \"]\"");
 		return;
 	}
 	*end = 0;
 	snprintf(sec, seclen, "%s", p + 1);
-	lower_trim(sec);
+	eg_config_lower_trim(sec);
 	*ret_known = section_index(sec) >= 0;
 	if (*ret_known)
 		return;
-	hint = closest(sec, sections, N_SECTIONS, sizeof(sections[0]));
+	hint = eg_config_closest(sec, sections, N_SECTIONS, sizeof(sections[0]));
 	if (hint)
-		errs_add(er, lineno, sec, NULL,
+		eg_config_errs_add(er, lineno, sec, NULL,
 			 "unknown section (did you mean [%s]?)", hint);
 	else
-		errs_add(er, lineno, sec, NULL, "unknown section (sections: "
+		eg_config_errs_add(er, lineno, sec, NULL, "unknown section (sections: "
 			 "daemon, device, model, flows, policy, microphone, log)");
 }
 
 /* A "key = value" line of a known section (name: the text before '='):
  * record where the key is, or report it unknown or duplicate. */
 static int scan_key(struct scan *sc, const char *sec, const char *name,
-		    unsigned lineno, struct errs *er)
+		    unsigned lineno, struct eg_config_errs *er)
 {
 	struct entry *en;
 	unsigned i;
 
 	if (sc->n >= MAX_ENTRIES) {
-		errs_add(er, lineno, NULL, NULL, "more than %d keys",
+		eg_config_errs_add(er, lineno, NULL, NULL, "more than %d keys",
 			 MAX_ENTRIES);
 		return -EINVAL;
 	}
 	en = &sc->e[sc->n];
 	snprintf(en->sec, sizeof(en->sec), "%s", sec);
 	snprintf(en->key, sizeof(en->key), "%s", name);
-	lower_trim(en->key);
+	eg_config_lower_trim(en->key);
 	en->line = lineno;
 	if (!en->key[0]) {
-		errs_add(er, lineno, sec, NULL, "syntax error: empty key");
+		eg_config_errs_add(er, lineno, sec, NULL, "syntax error: empty key");
 		return 0;
 	}
 	en->def = find_key(en->sec, en->key);
@@ -578,7 +464,7 @@ static int scan_key(struct scan *sc, const char *sec, const char *name,
 	}
 	for (i = 0; i < sc->n; i++)
 		if (sc->e[i].def == en->def) {
-			errs_add(er, lineno, sec, en->key,
+			eg_config_errs_add(er, lineno, sec, en->key,
 				 "duplicate key (first set on line %u)",
 				 sc->e[i].line);
 			return 0;
@@ -593,7 +479,7 @@ static int scan_key(struct scan *sc, const char *sec, const char *name,
  * and record where each key is. Syntax errors, unknown sections and keys,
  * and duplicates go to er.
  */
-static int scan_file(FILE *f, struct scan *sc, struct errs *er)
+static int scan_file(FILE *f, struct scan *sc, struct eg_config_errs *er)
 {
 	char line[4096], sec[NAME_MAX_LEN] = "";
 	bool sec_known = false, cont = false;
@@ -605,7 +491,7 @@ static int scan_file(FILE *f, struct scan *sc, struct errs *er)
 
 		lineno++;
 		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
-			errs_add(er, lineno, NULL, NULL, "line too long");
+			eg_config_errs_add(er, lineno, NULL, NULL, "line too long");
 			return -EINVAL;
 		}
 		while (n && isspace((unsigned char)line[n - 1]))
@@ -624,22 +510,22 @@ static int scan_file(FILE *f, struct scan *sc, struct errs *er)
 		}
 		eq = strchr(p, '=');
 		if (!eq) {
-			errs_add(er, lineno, NULL, NULL, "syntax error: expected "
+			eg_config_errs_add(er, lineno, NULL, NULL, "syntax error: expected "
 				 "\"key = value\" or \"[section]\"");
 			continue;
 		}
 		cont = n && line[n - 1] == '\\';
 		*eq = 0;
 		if (!sec[0]) {
-			lower_trim(p);
-			errs_add(er, lineno, NULL, NULL,
+			eg_config_lower_trim(p);
+			eg_config_errs_add(er, lineno, NULL, NULL,
 				 "key \"%s\" before any [section]", p);
 		} else if (sec_known && scan_key(sc, sec, p, lineno, er) < 0) {
 			return -EINVAL;
 		}
 	}
 	if (ferror(f)) {
-		errs_add(er, 0, NULL, NULL, "read error");
+		eg_config_errs_add(er, 0, NULL, NULL, "read error");
 		return -EIO;
 	}
 	return 0;
@@ -663,7 +549,7 @@ static int ini_error(const char *fmt, ...)
 
 /* Checks across keys, and the model file. */
 static void check_whole(const struct eg_config *c, const struct scan *sc,
-			unsigned flags, struct errs *er)
+			unsigned flags, struct eg_config_errs *er)
 {
 	unsigned i, path_line = 0, mic_line = 0;
 
@@ -676,22 +562,22 @@ static void check_whole(const struct eg_config *c, const struct scan *sc,
 	}
 	if ((c->mic.source == EG_MIC_SYSFS || c->mic.source == EG_MIC_FILE) &&
 	    !c->mic.path[0])
-		errs_add(er, mic_line, "microphone", "path",
+		eg_config_errs_add(er, mic_line, "microphone", "path",
 			 "required with source = %s",
 			 source_names[c->mic.source]);
 	if (c->mic.source == EG_MIC_GPIOD && !c->mic.chip[0])
-		errs_add(er, mic_line, "microphone", "chip",
+		eg_config_errs_add(er, mic_line, "microphone", "chip",
 			 "required with source = gpiod");
 	if (!c->model.path[0])
-		errs_add(er, path_line, "model", "path", "empty");
+		eg_config_errs_add(er, path_line, "model", "path", "empty");
 	else if (!(flags & EG_CONFIG_NO_MODEL_CHECK) &&
 		 access(c->model.path, R_OK) < 0)
-		errs_add(er, path_line, "model", "path", "cannot read \"%s\": %s",
+		eg_config_errs_add(er, path_line, "model", "path", "cannot read \"%s\": %s",
 			 c->model.path, strerror(errno));
 }
 
 static int load(const char *path, unsigned flags, struct eg_config *c,
-		struct errs *er)
+		struct eg_config_errs *er)
 {
 	struct scan sc = { 0 };
 	dictionary *d = NULL;
@@ -702,13 +588,13 @@ static int load(const char *path, unsigned flags, struct eg_config *c,
 	f = fopen(path, "r");
 	if (!f) {
 		r = -errno;
-		errs_add(er, 0, NULL, NULL, "%s", strerror(errno));
+		eg_config_errs_add(er, 0, NULL, NULL, "%s", strerror(errno));
 		return r;
 	}
 	sc.e = calloc(MAX_ENTRIES, sizeof(*sc.e));
 	if (!sc.e) {
 		fclose(f);
-		errs_add(er, 0, NULL, NULL, "out of memory");
+		eg_config_errs_add(er, 0, NULL, NULL, "out of memory");
 		return -ENOMEM;
 	}
 	r = scan_file(f, &sc, er);
@@ -720,7 +606,7 @@ static int load(const char *path, unsigned flags, struct eg_config *c,
 	d = iniparser_load(path);
 	if (!d) {
 		if (!er->n)
-			errs_add(er, 0, NULL, NULL, "iniparser cannot read it%s%s",
+			eg_config_errs_add(er, 0, NULL, NULL, "iniparser cannot read it%s%s",
 				 ini_msg[0] ? ": " : "", ini_msg);
 		r = -EINVAL;
 		goto out;
@@ -733,12 +619,12 @@ static int load(const char *path, unsigned flags, struct eg_config *c,
 		snprintf(name, sizeof(name), "%s:%s", en->sec, en->key);
 		v = iniparser_getstring(d, name, NULL);
 		if (!v) {
-			errs_add(er, en->line, en->sec, en->key,
+			eg_config_errs_add(er, en->line, en->sec, en->key,
 				 "iniparser did not read this key");
 			continue;
 		}
 		if (set_key(c, en->def, v, why, sizeof(why)) < 0)
-			errs_add(er, en->line, en->sec, en->key, "%s", why);
+			eg_config_errs_add(er, en->line, en->sec, en->key, "%s", why);
 	}
 	check_whole(c, &sc, flags, er);
 	r = er->n ? -EINVAL : 0;
@@ -752,7 +638,7 @@ out:
 int eg_config_load(const char *path, unsigned flags, struct eg_config *ret,
 		   char *err, size_t errlen)
 {
-	struct errs er = { .buf = err, .cap = errlen,
+	struct eg_config_errs er = { .buf = err, .cap = errlen,
 			   .file = path ? path : "(defaults)" };
 	struct eg_config *c;
 	int r;
@@ -761,7 +647,7 @@ int eg_config_load(const char *path, unsigned flags, struct eg_config *ret,
 		err[0] = 0;
 	c = malloc(sizeof(*c));
 	if (!c) {
-		errs_add(&er, 0, NULL, NULL, "out of memory");
+		eg_config_errs_add(&er, 0, NULL, NULL, "out of memory");
 		return -ENOMEM;
 	}
 	eg_config_default(c);

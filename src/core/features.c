@@ -301,7 +301,10 @@ static bool ka_worth_feeding(const struct eg_flow_dir *d, uint32_t size,
 	for (i = 0; i < EG_KA_CANDIDATES; i++)
 		if (d->ka[i].size == size)
 			return true;
-	return !d->last_app_ns || ts_ns - d->last_app_ns >= KA_QUIET_NS;
+	/* An earlier timestamp (captures can go backwards) is no quiet
+	 * spell: ts_ns - last_app_ns would wrap around. */
+	return !d->last_app_ns || (ts_ns > d->last_app_ns &&
+				   ts_ns - d->last_app_ns >= KA_QUIET_NS);
 }
 
 /*
@@ -448,8 +451,11 @@ static void process_tcp(struct eg_engine *e, struct eg_pkt_info *ri,
 							 ts_ns))
 			ri->keepalive_series = eg_ka_feed(d, pkt->payload_len,
 							  ts_ns);
-		d->last_app_ns = ts_ns;
-		e->last_app_ns = ts_ns;
+		/* The latest time, even when this packet's is earlier. */
+		if (ts_ns > d->last_app_ns)
+			d->last_app_ns = ts_ns;
+		if (!e->have_app || ts_ns > e->last_app_ns)
+			e->last_app_ns = ts_ns;
 		e->have_app = true;
 	}
 }

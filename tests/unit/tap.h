@@ -19,6 +19,9 @@ void eg_test_skip(const char *why) __attribute__((noreturn));
 /* Path of the shared data set (EG_SHARED_DATA or the env override
  * ECHOGUARD_SHARED_DATA); skips the test when it does not exist. */
 const char *eg_test_shared_data(void);
+/* The whole file at path, NUL-terminated, in a buffer the caller frees;
+ * NULL when it cannot be read. */
+char *eg_test_slurp(const char *path);
 
 #define CHECK(expr) eg_test_check(!!(expr), __FILE__, __LINE__, #expr)
 #define CHECK_EQ(a, b)                                                      \

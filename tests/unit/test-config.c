@@ -227,6 +227,13 @@ static void test_every_key(void)
 	CHECK_EQ(c.log.level, 3);
 	CHECK_EQ(c.mic.value, 0);
 	CHECK_EQ(c.policy.drop_classes, 0);
+	/* A leading zero is decimal, not octal: 010 is ten, 080 eighty. */
+	CHECK_EQ(load_text("[flows]\nmax_probe = 010\n[microphone]\n"
+			   "poll_interval_ms = 080\n[policy]\nflow_mark = 0X1f\n",
+			   EG_CONFIG_NO_MODEL_CHECK, &c), 0);
+	CHECK_EQ(c.flows.max_probe, 10);
+	CHECK_EQ(c.mic.poll_interval_ms, 80);
+	CHECK_EQ(c.policy.flow_mark, 31);
 }
 
 static void test_unknown_names(void)

@@ -370,6 +370,17 @@ static void test_connection(void)
 	eg_engine_free(e);
 }
 
+/* The device's app-data segments of payload pl on two flows, a to SRV
+ * and b to SRV2. */
+static void app_flows(struct seg *a, struct seg *b, const uint8_t *pl,
+		      size_t n)
+{
+	*a = (struct seg){ DEV, SRV, 40100, 443, 77, 1,
+			   EG_TCP_ACK | EG_TCP_PSH, 500, 64, pl, n };
+	*b = (struct seg){ DEV, SRV2, 40200, 443, 99, 1,
+			   EG_TCP_ACK | EG_TCP_PSH, 500, 64, pl, n };
+}
+
 /* since_app_any crosses flows; since_app_flow does not. */
 static void test_two_flows(void)
 {
@@ -377,10 +388,9 @@ static void test_two_flows(void)
 	struct eg_pkt_info ri;
 	uint8_t pl[256];
 	size_t n = record(pl, 23, 41);
-	struct seg a = { DEV, SRV, 40100, 443, 77, 1, EG_TCP_ACK | EG_TCP_PSH,
-			 500, 64, pl, n };
-	struct seg b = { DEV, SRV2, 40200, 443, 99, 1, EG_TCP_ACK | EG_TCP_PSH,
-			 500, 64, pl, n };
+	struct seg a, b;
+
+	app_flows(&a, &b, pl, n);
 
 	CHECK_EQ(run(e, &a, 100.0, &ri), 0);
 	CHECK_EQ(ri.proto_class, EG_CLASS_EXPECTED);
@@ -402,6 +412,45 @@ static void test_two_flows(void)
 	CHECK_EQ(ri.features[F_KA], 1);
 	CHECK(ri.ka_candidate);
 	CHECK_EQ(ri.features[F_LEN], 46);
+	eg_engine_free(e);
+}
+
+/*
+ * Capture timestamps can go backwards (merged or multi-queue captures).
+ * The last app-data time must stay the latest one, and an earlier
+ * timestamp is not a "quiet spell" that lets a record into the
+ * keep-alive detector (before the fix: unsigned wrap-around, and the
+ * last-app time moved back so since_app_* grew).
+ */
+static void test_time_backwards(void)
+{
+	struct eg_engine *e = new_engine(EG_FEATURES_FLOW);
+	struct eg_pkt_info ri;
+	uint8_t pl[256];
+	size_t n = record(pl, 23, 41);
+	struct seg a, b;
+
+	app_flows(&a, &b, pl, n);
+
+	CHECK_EQ(run(e, &a, 100.0, &ri), 0);
+	a.seq += (uint32_t)n;
+	CHECK_EQ(run(e, &a, 110.0, &ri), 0);
+	CHECK_NEAR(ri.features[F_SINCE_FLOW], 10, 1e-5);
+	/* 109.0 on flow b, out of order: since_any is 0, not negative. */
+	CHECK_EQ(run(e, &b, 109.0, &ri), 0);
+	CHECK_EQ(ri.features[F_SINCE_ANY], 0);
+	/* 111.0: one second after the latest app data (110.0), not two. */
+	a.seq += (uint32_t)n;
+	CHECK_EQ(run(e, &a, 111.0, &ri), 0);
+	CHECK_NEAR(ri.features[F_SINCE_ANY], 1, 1e-5);
+	CHECK_NEAR(ri.features[F_SINCE_FLOW], 1, 1e-5);
+	/* 110.5 on flow a, backwards: still measured from 111.0 after. */
+	a.seq += (uint32_t)n;
+	CHECK_EQ(run(e, &a, 110.5, &ri), 0);
+	a.seq += (uint32_t)n;
+	CHECK_EQ(run(e, &a, 111.25, &ri), 0);
+	CHECK_NEAR(ri.features[F_SINCE_FLOW], 0.25, 1e-5);
+	CHECK_NEAR(ri.features[F_SINCE_ANY], 0.25, 1e-5);
 	eg_engine_free(e);
 }
 
@@ -634,6 +683,7 @@ int main(void)
 	test_names();
 	test_connection();
 	test_two_flows();
+	test_time_backwards();
 	test_odd_packets();
 	test_ipv6_no_device();
 	test_real();

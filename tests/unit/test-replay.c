@@ -52,26 +52,6 @@ static int run(const char *args)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* The number after "key": in s (the first occurrence), or -1. */
 static long long json_num(const char *s, const char *key)
 {
@@ -248,7 +228,7 @@ int main(void)
 	snprintf(args, sizeof(args), "--model %s --device " DEVICE " --mic on "
 		 "--json '%s'", model, capture);
 	CHECK_EQ(run(args), 0);
-	s = slurp(out);
+	s = eg_test_slurp(out);
 	CHECK(s != NULL);
 	CHECK_EQ(json_num(summary_of(s), "packets"), dev);
 	CHECK_EQ(json_num(summary_of(s), "control"), nopay);
@@ -268,7 +248,7 @@ int main(void)
 	snprintf(args, sizeof(args), "--model %s --device " DEVICE " --mic off "
 		 "--json --summary '%s'", model, capture);
 	CHECK_EQ(run(args), 0);
-	s = slurp(out);
+	s = eg_test_slurp(out);
 	CHECK(s && strstr(s, "\"type\":\"packet\"") == NULL);
 	drops = json_num(summary_of(s), "dropped");
 	CHECK(drops > 100);
@@ -288,7 +268,7 @@ int main(void)
 	snprintf(args, sizeof(args), "--model %s --device " DEVICE " --mic %s "
 		 "--json --summary '%s'", model, ini, capture);
 	CHECK_EQ(run(args), 0);
-	s = slurp(out);
+	s = eg_test_slurp(out);
 	CHECK_EQ(json_num(summary_of(s), "dropped"), drops);
 	free(s);
 	fi = fopen(ini, "w");
@@ -297,7 +277,7 @@ int main(void)
 		fclose(fi);
 	}
 	CHECK_EQ(run(args), 0);
-	s = slurp(out);
+	s = eg_test_slurp(out);
 	CHECK_EQ(json_num(summary_of(s), "dropped"), drops_on);
 	CHECK(drops_on < drops / 10);          /* the microphone decides */
 	free(s);
@@ -308,7 +288,7 @@ int main(void)
 		fclose(fi);
 	}
 	CHECK_EQ(run(args), 0);
-	s = slurp(out);
+	s = eg_test_slurp(out);
 	CHECK(json_num(summary_of(s), "dropped") > drops_on);
 	CHECK(json_num(summary_of(s), "dropped") < drops);
 	free(s);
@@ -319,7 +299,7 @@ int main(void)
 	}
 	CHECK_EQ(run(args), 2);
 	snprintf(args, sizeof(args), "%s.err", out);
-	s = slurp(args);
+	s = eg_test_slurp(args);
 	CHECK(s && strstr(s, "mic.txt:2: expected") != NULL);
 	free(s);
 
@@ -327,7 +307,7 @@ int main(void)
 	snprintf(args, sizeof(args), "--model %s --device " DEVICE " --mic off "
 		 "--mode monitor --json --summary '%s'", model, capture);
 	CHECK_EQ(run(args), 0);
-	s = slurp(out);
+	s = eg_test_slurp(out);
 	CHECK_EQ(json_num(summary_of(s), "dropped"), 0);
 	CHECK_EQ(json_num(summary_of(s), "monitor"), drops);
 	free(s);
@@ -338,12 +318,12 @@ int main(void)
 		snprintf(args, sizeof(args), "--model %s --device " DEVICE
 			 " --context muted --json --summary '%s'", model, capture);
 		CHECK_EQ(run(args), 0);
-		en = slurp(out);
+		en = eg_test_slurp(out);
 		snprintf(args, sizeof(args), "--model %s --device " DEVICE
 			 " --context muted --mode monitor --json --summary '%s'",
 			 model, capture);
 		CHECK_EQ(run(args), 0);
-		mo = slurp(out);
+		mo = eg_test_slurp(out);
 		CHECK(en && mo && strstr(en, "\"miss\":") && strstr(mo, "\"miss\":"));
 		if (en && mo && strstr(en, "\"miss\":") && strstr(mo, "\"miss\":"))
 			CHECK_STREQ(strstr(en, "\"labels\":"), strstr(mo, "\"labels\":"));
@@ -356,7 +336,7 @@ int main(void)
 	snprintf(args, sizeof(args), "--model %s --device " DEVICE
 		 " --context muted --json --summary '%s'", model, capture);
 	CHECK_EQ(run(args), 0);
-	s = slurp(out);
+	s = eg_test_slurp(out);
 	{
 		const char *fb = s ? strstr(s, "\"false_block\":") : NULL;
 		const char *nj = s ? strstr(s, "\"not_justified\":{") : NULL;
@@ -373,7 +353,7 @@ int main(void)
 	snprintf(args, sizeof(args), "--model %s --device " DEVICE
 		 " --context active --json --summary '%s'", model, capture);
 	CHECK_EQ(run(args), 0);
-	s = slurp(out);
+	s = eg_test_slurp(out);
 	CHECK_EQ(json_num(s ? strstr(s, "\"miss\":") : NULL, "bytes_total"), 0);
 	CHECK(json_num(s ? strstr(s, "\"false_block\":") : NULL, "total") > 100);
 	free(s);
@@ -390,7 +370,7 @@ int main(void)
 	snprintf(args, sizeof(args), "-c %s --mic off --mode enforce --json "
 		 "--summary '%s'", ini, capture);
 	CHECK_EQ(run(args), 0);
-	s = slurp(out);
+	s = eg_test_slurp(out);
 	CHECK_EQ(json_num(summary_of(s), "dropped"), drops);
 	free(s);
 
@@ -401,7 +381,7 @@ int main(void)
 	snprintf(args, sizeof(args), "--model %s/none.egf '%s'", dir, capture);
 	CHECK_EQ(run(args), 2);
 	snprintf(args, sizeof(args), "%s.err", out);
-	s = slurp(args);
+	s = eg_test_slurp(args);
 	CHECK(s && strstr(s, "none.egf") != NULL);
 	free(s);
 	fi = fopen(ini, "w");
@@ -413,7 +393,7 @@ int main(void)
 		 capture);
 	CHECK_EQ(run(args), 2);
 	snprintf(args, sizeof(args), "%s.err", out);
-	s = slurp(args);
+	s = eg_test_slurp(args);
 	CHECK(s && strstr(s, "eg.ini:2: [policy] min_confidance: unknown key "
 			  "(did you mean \"min_confidence\"?)") != NULL);
 	free(s);
