@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,40 +20,6 @@
 
 static const char *const non_features[] = { "date", "dstip", "synchronized",
 					    "class", "source", NULL };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static char **strv_dup(const char *const *v, unsigned n, const char *pfx)
-{
-	char **o = calloc(n ? n : 1, sizeof(*o));
-	char buf[32];
-	unsigned i;
-
-	if (!o)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (v && v[i]) {
-			o[i] = eg_strdup_max(v[i], EG_NAME_MAX);
-		} else {
-			snprintf(buf, sizeof(buf), "%s%u", pfx, i);
-			o[i] = strdup(buf);
-		}
-		if (!o[i])
-			return NULL; /* leaks on OOM only; names are tiny */
-	}
-	return o;
-}
 
 int eg_dataset_new(unsigned n_features, const char *const *feature_names,
 		   unsigned n_classes, const char *const *class_names,
@@ -71,8 +36,8 @@ int eg_dataset_new(unsigned n_features, const char *const *feature_names,
 		return -ENOMEM;
 	d->n_features = n_features;
 	d->n_classes = n_classes;
-	d->feature_names = strv_dup(feature_names, n_features, "f");
-	d->class_names = strv_dup(class_names, n_classes, "c");
+	d->feature_names = eg_strv_copy(feature_names, n_features, "f");
+	d->class_names = eg_strv_copy(class_names, n_classes, "c");
 	snprintf(d->schema_name, sizeof(d->schema_name), "custom");
 	if (!d->feature_names || !d->class_names) {
 		eg_dataset_free(d);
@@ -342,7 +307,7 @@ static int class_of(struct loader *L, const char *s, const char *file,
 				*ret = i;
 				return 0;
 			}
-		set_err(L->err, L->errlen, "%s:%lu: column %s: unknown class "
+		eg_err_set(L->err, L->errlen, "%s:%lu: column %s: unknown class "
 			"\"%s\"", file, line, col, s);
 		return -EINVAL;
 	}
@@ -352,7 +317,7 @@ static int class_of(struct loader *L, const char *s, const char *file,
 			return 0;
 		}
 	if (!*s || L->n_classes >= EG_DATASET_MAX_CLASSES) {
-		set_err(L->err, L->errlen, "%s:%lu: column %s: %s", file, line,
+		eg_err_set(L->err, L->errlen, "%s:%lu: column %s: %s", file, line,
 			col, *s ? "more than 256 classes" : "empty class");
 		return -EINVAL;
 	}
@@ -381,7 +346,7 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 	f = fopen(path, "re");
 	if (!f) {
 		r = -errno;
-		set_err(L->err, L->errlen, "%s: %s", path, strerror(errno));
+		eg_err_set(L->err, L->errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
 	fld = malloc(MAX_FIELDS * sizeof(*fld));
@@ -392,7 +357,7 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 		goto out;
 	}
 	if (getline(&hline, &cap, f) < 0) {
-		set_err(L->err, L->errlen, "%s:1: empty file, no header", path);
+		eg_err_set(L->err, L->errlen, "%s:1: empty file, no header", path);
 		r = -EINVAL;
 		goto out;
 	}
@@ -400,7 +365,7 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 	chomp(hline);
 	ncol = split_fields(hline, hdr, MAX_FIELDS);
 	if (ncol < 0) {
-		set_err(L->err, L->errlen, "%s:1: more than %d columns", path,
+		eg_err_set(L->err, L->errlen, "%s:1: more than %d columns", path,
 			MAX_FIELDS);
 		r = -EINVAL;
 		goto out;
@@ -408,7 +373,7 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 	for (i = 0; i < nf; i++) {
 		fcol[i] = find_col(hdr, ncol, fnames[i]);
 		if (fcol[i] < 0) {
-			set_err(L->err, L->errlen, "%s:1: column %s: missing "
+			eg_err_set(L->err, L->errlen, "%s:1: column %s: missing "
 				"from the header", path, fnames[i]);
 			r = -EINVAL;
 			goto out;
@@ -416,7 +381,7 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 	}
 	lcol = find_col(hdr, ncol, label);
 	if (lcol < 0) {
-		set_err(L->err, L->errlen, "%s:1: column %s: missing from the "
+		eg_err_set(L->err, L->errlen, "%s:1: column %s: missing from the "
 			"header (the label)", path, label);
 		r = -EINVAL;
 		goto out;
@@ -424,7 +389,7 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 	if (L->spec->group) {
 		gcol = find_col(hdr, ncol, L->spec->group);
 		if (gcol < 0) {
-			set_err(L->err, L->errlen, "%s:1: column %s: missing "
+			eg_err_set(L->err, L->errlen, "%s:1: column %s: missing "
 				"from the header (the group)", path,
 				L->spec->group);
 			r = -EINVAL;
@@ -438,7 +403,7 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 			continue;
 		n = split_fields(line, fld, MAX_FIELDS);
 		if (n != ncol) {
-			set_err(L->err, L->errlen, "%s:%lu: %d fields, the "
+			eg_err_set(L->err, L->errlen, "%s:%lu: %d fields, the "
 				"header has %d", path, lineno, n, ncol);
 			r = -EINVAL;
 			goto out;
@@ -449,7 +414,7 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 			errno = 0;
 			row[i] = strtof(fld[fcol[i]], &end);
 			if (end == fld[fcol[i]] || *end || !isfinite(row[i])) {
-				set_err(L->err, L->errlen, "%s:%lu: column %s: "
+				eg_err_set(L->err, L->errlen, "%s:%lu: column %s: "
 					"\"%s\" is not a finite number", path,
 					lineno, fnames[i], fld[fcol[i]]);
 				r = -EINVAL;
@@ -462,7 +427,7 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 		r = eg_dataset_add(L->d, row, L->spec->classes ? y : 0,
 				   gcol >= 0 ? fld[gcol] : NULL);
 		if (r < 0) {
-			set_err(L->err, L->errlen, "%s:%lu: %s", path, lineno,
+			eg_err_set(L->err, L->errlen, "%s:%lu: %s", path, lineno,
 				strerror(-r));
 			goto out;
 		}
@@ -483,11 +448,11 @@ static int load_file(struct loader *L, const char *path, const char **fnames,
 	}
 	if (ferror(f)) {
 		r = -EIO;
-		set_err(L->err, L->errlen, "%s:%lu: read error", path, lineno);
+		eg_err_set(L->err, L->errlen, "%s:%lu: read error", path, lineno);
 	}
 out:
 	if (r == -ENOMEM)
-		set_err(L->err, L->errlen, "%s:%lu: out of memory", path,
+		eg_err_set(L->err, L->errlen, "%s:%lu: out of memory", path,
 			lineno);
 	free(line);
 	free(hline);
@@ -548,20 +513,20 @@ int eg_dataset_load(const struct eg_dataset_spec *spec,
 	FILE *f;
 
 	if (n_paths == 0) {
-		set_err(err, errlen, "no input files");
+		eg_err_set(err, errlen, "no input files");
 		return -EINVAL;
 	}
 	/* Read the first header to resolve "every feature column". */
 	f = fopen(paths[0], "re");
 	if (!f) {
 		r = -errno;
-		set_err(err, errlen, "%s: %s", paths[0], strerror(errno));
+		eg_err_set(err, errlen, "%s: %s", paths[0], strerror(errno));
 		return r;
 	}
 	if (getline(&hline, &cap, f) < 0) {
 		fclose(f);
 		free(hline);
-		set_err(err, errlen, "%s:1: empty file, no header", paths[0]);
+		eg_err_set(err, errlen, "%s:1: empty file, no header", paths[0]);
 		return -EINVAL;
 	}
 	fclose(f);
@@ -578,7 +543,7 @@ int eg_dataset_load(const struct eg_dataset_spec *spec,
 		goto out;
 	owned = r;
 	if (nf == 0 || nf > EG_DATASET_MAX_FEATURES) {
-		set_err(err, errlen, "%s:1: %u feature columns (need 1 to %d)",
+		eg_err_set(err, errlen, "%s:1: %u feature columns (need 1 to %d)",
 			paths[0], nf, EG_DATASET_MAX_FEATURES);
 		r = -EINVAL;
 		goto out;
@@ -586,7 +551,7 @@ int eg_dataset_load(const struct eg_dataset_spec *spec,
 	r = eg_dataset_new(nf, fnames, spec->classes ? spec->n_classes : 1,
 			   spec->classes ? spec->classes : placeholder, &L.d);
 	if (r < 0) {
-		set_err(err, errlen, "bad dataset specification");
+		eg_err_set(err, errlen, "bad dataset specification");
 		goto out;
 	}
 	if (spec->schema)
@@ -608,7 +573,7 @@ int eg_dataset_load(const struct eg_dataset_spec *spec,
 			goto out;
 	}
 	if (L.d->n_rows == 0) {
-		set_err(err, errlen, "%s: no data rows", paths[0]);
+		eg_err_set(err, errlen, "%s: no data rows", paths[0]);
 		r = -EINVAL;
 		goto out;
 	}
@@ -617,7 +582,7 @@ int eg_dataset_load(const struct eg_dataset_spec *spec,
 	r = 0;
 out:
 	if (r == -ENOMEM && err && !*err)
-		set_err(err, errlen, "out of memory");
+		eg_err_set(err, errlen, "out of memory");
 	eg_dataset_free(L.d);
 	for (i = 0; L.classes && i < L.n_classes; i++)
 		free(L.classes[i]);

@@ -126,5 +126,13 @@ uint64_t eg_rng_below(struct eg_rng *r, uint64_t n);
 double eg_rng_double(struct eg_rng *r);
 
 char *eg_strdup_max(const char *s, size_t max);
+/* Copies of n names, each cut at EG_NAME_MAX; a NULL list or entry becomes
+ * "<pfx><index>". NULL on allocation failure (nothing leaked). */
+char **eg_strv_copy(const char *const *src, unsigned n, const char *pfx);
+/* Frees n names and the array; accepts NULL. */
+void eg_strv_free(char **v, unsigned n);
+/* printf into err (errlen bytes, terminated); nothing when err is NULL. */
+void eg_err_set(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -15,9 +15,7 @@
 #include "echoguard/train.h"
 #include "forest-internal.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void eg_err_set(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,7 +101,7 @@ char *eg_strdup_max(const char *s, size_t max)
 
 /* --- construction ------------------------------------------------------- */
 
-static void free_names(char **v, unsigned n)
+void eg_strv_free(char **v, unsigned n)
 {
 	unsigned i;
 
@@ -114,7 +112,7 @@ static void free_names(char **v, unsigned n)
 	free(v);
 }
 
-static char **copy_names(const char *const *src, unsigned n, const char *pfx)
+char **eg_strv_copy(const char *const *src, unsigned n, const char *pfx)
 {
 	char **v = calloc(n ? n : 1, sizeof(*v));
 	char buf[32];
@@ -130,7 +128,7 @@ static char **copy_names(const char *const *src, unsigned n, const char *pfx)
 			v[i] = strdup(buf);
 		}
 		if (!v[i]) {
-			free_names(v, i);
+			eg_strv_free(v, i);
 			return NULL;
 		}
 	}
@@ -156,8 +154,8 @@ int eg_forest_alloc(const char *schema_name, uint32_t schema_version,
 	f->n_features = n_features;
 	f->n_classes = n_classes;
 	f->n_trees = n_trees;
-	f->feature_names = copy_names(feature_names, n_features, "f");
-	f->class_names = copy_names(class_names, n_classes, "c");
+	f->feature_names = eg_strv_copy(feature_names, n_features, "f");
+	f->class_names = eg_strv_copy(class_names, n_classes, "c");
 	f->importances = calloc(n_features, sizeof(double));
 	f->trees = calloc(n_trees, sizeof(*f->trees));
 	f->layout = EG_LAYOUT_DEFAULT;
@@ -184,8 +182,8 @@ struct eg_forest *eg_forest_free(struct eg_forest *f)
 		}
 	free(f->trees);
 	eg_forest_layout_free(f);
-	free_names(f->feature_names, f->n_features);
-	free_names(f->class_names, f->n_classes);
+	eg_strv_free(f->feature_names, f->n_features);
+	eg_strv_free(f->class_names, f->n_classes);
 	free(f->schema_name);
 	free(f->meta);
 	free(f->importances);
@@ -209,7 +207,7 @@ static int check_tree(const struct eg_forest *f, unsigned t, unsigned *ret_depth
 
 	if (n == 0 || tr->n_leaves == 0 || tr->n_leaves > n ||
 	    tr->n_nodes != 2 * tr->n_leaves - 1) {
-		set_err(err, errlen, "tree %u: %u nodes and %u leaves do not "
+		eg_err_set(err, errlen, "tree %u: %u nodes and %u leaves do not "
 			"make a binary tree", t, n, tr->n_leaves);
 		return -EBADMSG;
 	}
@@ -227,13 +225,13 @@ static int check_tree(const struct eg_forest *f, unsigned t, unsigned *ret_depth
 		const struct eg_rawnode *nd = &tr->nodes[i];
 
 		if (!parent_seen[i]) {
-			set_err(err, errlen, "tree %u: node %u is unreachable",
+			eg_err_set(err, errlen, "tree %u: node %u is unreachable",
 				t, i);
 			goto out;
 		}
 		if (nd->feature == EG_LEAF_FEATURE) {
 			if (nd->left >= tr->n_leaves || seen_leaf[nd->left]) {
-				set_err(err, errlen, "tree %u: node %u: leaf "
+				eg_err_set(err, errlen, "tree %u: node %u: leaf "
 					"index %u out of range or shared", t, i,
 					nd->left);
 				goto out;
@@ -242,13 +240,13 @@ static int check_tree(const struct eg_forest *f, unsigned t, unsigned *ret_depth
 			continue;
 		}
 		if (nd->feature < 0 || (unsigned)nd->feature >= f->n_features) {
-			set_err(err, errlen, "tree %u: node %u: feature %d "
+			eg_err_set(err, errlen, "tree %u: node %u: feature %d "
 				"outside the schema's %u", t, i, nd->feature,
 				f->n_features);
 			goto out;
 		}
 		if (!isfinite(nd->threshold)) {
-			set_err(err, errlen, "tree %u: node %u: threshold is "
+			eg_err_set(err, errlen, "tree %u: node %u: threshold is "
 				"not finite", t, i);
 			goto out;
 		}
@@ -256,7 +254,7 @@ static int check_tree(const struct eg_forest *f, unsigned t, unsigned *ret_depth
 			uint32_t ch = c ? nd->right : nd->left;
 
 			if (ch <= i || ch >= n || parent_seen[ch]) {
-				set_err(err, errlen, "tree %u: node %u: child "
+				eg_err_set(err, errlen, "tree %u: node %u: child "
 					"%u out of range, backwards or shared",
 					t, i, ch);
 				goto out;
@@ -273,7 +271,7 @@ static int check_tree(const struct eg_forest *f, unsigned t, unsigned *ret_depth
 
 		for (c = 0; c < f->n_classes; c++) {
 			if (!isfinite(p[c]) || p[c] < 0 || p[c] > 1) {
-				set_err(err, errlen, "tree %u: leaf %u: "
+				eg_err_set(err, errlen, "tree %u: leaf %u: "
 					"probability %g of class %u is not in "
 					"[0, 1]", t, i, p[c], c);
 				goto out;
@@ -281,7 +279,7 @@ static int check_tree(const struct eg_forest *f, unsigned t, unsigned *ret_depth
 			s += p[c];
 		}
 		if (fabs(s - 1) > 1e-6) {
-			set_err(err, errlen, "tree %u: leaf %u: probabilities "
+			eg_err_set(err, errlen, "tree %u: leaf %u: probabilities "
 				"sum to %.9g, not 1", t, i, s);
 			goto out;
 		}
@@ -304,7 +302,7 @@ int eg_forest_finish(struct eg_forest *f, char *err, size_t errlen)
 	f->max_depth = 0;
 	for (t = 0; t < f->n_trees; t++) {
 		if (!f->trees[t].nodes || !f->trees[t].leaf_proba) {
-			set_err(err, errlen, "tree %u is missing", t);
+			eg_err_set(err, errlen, "tree %u is missing", t);
 			return -EBADMSG;
 		}
 		r = check_tree(f, t, &d, err, errlen);
@@ -315,19 +313,19 @@ int eg_forest_finish(struct eg_forest *f, char *err, size_t errlen)
 		f->n_nodes += f->trees[t].n_nodes;
 		f->n_leaves += f->trees[t].n_leaves;
 		if (f->n_leaves > 0x3fffffff) {
-			set_err(err, errlen, "more than 2^30 leaves");
+			eg_err_set(err, errlen, "more than 2^30 leaves");
 			return -EBADMSG;
 		}
 	}
 	for (t = 0; t < f->n_features; t++)
 		if (!isfinite(f->importances[t]) || f->importances[t] < 0) {
-			set_err(err, errlen, "importance of feature %u is "
+			eg_err_set(err, errlen, "importance of feature %u is "
 				"not a finite non-negative number", t);
 			return -EBADMSG;
 		}
 	r = eg_forest_set_layout(f, f->layout);
 	if (r == -E2BIG) {
-		set_err(err, errlen, "a tree is too wide for the compact "
+		eg_err_set(err, errlen, "a tree is too wide for the compact "
 			"layout");
 		return -EBADMSG;
 	}

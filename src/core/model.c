@@ -419,17 +419,6 @@ static int read_tree(struct rd *r, struct eg_forest *f, unsigned t)
 	return r->bad ? -EBADMSG : 0;
 }
 
-static void free_strv(char **v, unsigned n)
-{
-	unsigned i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static char **read_names(struct rd *r, unsigned n, const char *what)
 {
 	char **v = calloc(n, sizeof(*v));
@@ -446,7 +435,7 @@ static char **read_names(struct rd *r, unsigned n, const char *what)
 				fail(r, "%s \"%s\" appears twice", what, v[i]);
 	}
 	if (r->bad) {
-		free_strv(v, n);
+		eg_strv_free(v, n);
 		return NULL;
 	}
 	return v;
@@ -591,8 +580,8 @@ static int parse(struct rd *r, const struct eg_schema *schema,
 	rc = 0;
 out:
 	free(sname);
-	free_strv(fnames, nf);
-	free_strv(cnames, nc);
+	eg_strv_free(fnames, nf);
+	eg_strv_free(cnames, nc);
 	eg_forest_free(f);
 	return rc;
 }

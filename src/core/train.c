@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,19 +28,6 @@
 #include "forest-internal.h"
 
 #define HIST_MAX_BYTES (64u << 20)
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void eg_train_params_default(struct eg_train_params *p)
 {
@@ -737,7 +723,7 @@ static int train_smote(const struct eg_dataset *d, const uint32_t *rows,
 
 	r = eg_smote(d, rows, n_rows, p->smote_k, p->seed, &s);
 	if (r < 0) {
-		set_err(err, errlen, "SMOTE: %s", strerror(-r));
+		eg_err_set(err, errlen, "SMOTE: %s", strerror(-r));
 		return r;
 	}
 	q.balance = EG_BALANCE_NONE;
@@ -760,12 +746,12 @@ int eg_train(const struct eg_dataset *d, const uint32_t *rows, size_t n_rows,
 	if (!rows)
 		n_rows = d->n_rows;
 	if (n_rows == 0 || n_rows > 0x7fffffff) {
-		set_err(err, errlen, "no training rows");
+		eg_err_set(err, errlen, "no training rows");
 		return -EINVAL;
 	}
 	if (p->trees == 0 || p->trees > (1u << 20) || p->min_leaf == 0 ||
 	    (p->max_features == EG_MAXF_N && p->max_features_n == 0)) {
-		set_err(err, errlen, "bad parameters: trees %u, min_leaf %u",
+		eg_err_set(err, errlen, "bad parameters: trees %u, min_leaf %u",
 			p->trees, p->min_leaf);
 		return -EINVAL;
 	}
@@ -784,7 +770,7 @@ int eg_train(const struct eg_dataset *d, const uint32_t *rows, size_t n_rows,
 			    (const char *const *)d->feature_names, c.C,
 			    (const char *const *)d->class_names, p->trees, &f);
 	if (r < 0) {
-		set_err(err, errlen, "cannot allocate the forest");
+		eg_err_set(err, errlen, "cannot allocate the forest");
 		return r;
 	}
 	c.f = f;
@@ -848,7 +834,7 @@ int eg_train(const struct eg_dataset *d, const uint32_t *rows, size_t n_rows,
 
 		r = eg_forest_finish(f, why, sizeof(why));
 		if (r < 0) {
-			set_err(err, errlen, "internal error: trained forest "
+			eg_err_set(err, errlen, "internal error: trained forest "
 				"fails validation: %s", why);
 			goto out;
 		}
@@ -857,7 +843,7 @@ int eg_train(const struct eg_dataset *d, const uint32_t *rows, size_t n_rows,
 	f = NULL;
 out:
 	if (r == -ENOMEM)
-		set_err(err, errlen, "out of memory");
+		eg_err_set(err, errlen, "out of memory");
 	for (i = 0; c.vals && i < c.F; i++)
 		free(c.vals[i]);
 	free(c.vals);
