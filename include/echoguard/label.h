@@ -35,6 +35,8 @@ const char *eg_context_name(enum eg_context c);
 /* One interaction: [start, end] in Unix epoch seconds. */
 struct eg_window {
 	double start, end;
+	const char *trace;    /* the row's trace column, NULL when absent
+				 (owned by the struct eg_interactions) */
 };
 
 /* A parsed interactions file (pcap,start,end,trace,source). */

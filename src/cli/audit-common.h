@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "echoguard/audit.h"
+#include "echoguard/label.h"
 #include "echoguard/dataset.h"
 
 #define AUDIT_MAX_DEF 8
@@ -40,14 +41,6 @@ int audit_traces(const struct audit_cfg *c);
 int audit_windows(const struct audit_cfg *c);
 
 /* One interactions.csv row. */
-struct audit_inter {
-	char pcap[160], trace[160], source[32];
-	double start, end;
-};
-/* Load FILE (header pcap,start,end,trace,source). -errno with a message
- * printed naming FILE:LINE. */
-int audit_inter_load(const char *path, struct audit_inter **ret,
-		     size_t *ret_n);
 
 /* Interned class names (sorted by audit_labels_sort). */
 struct audit_labels {

@@ -58,10 +58,11 @@ static const char *base(const char *p)
 
 /* A capture: whole, or one trace per interactions row of this file. */
 static int add_capture(struct tset *s, const char *path,
-		       const struct audit_cfg *c,
-		       const struct audit_inter *in, size_t n_in)
+		       const struct audit_cfg *c, const struct eg_interactions *in)
 {
+	const struct eg_window *w;
 	struct eg_audit_trace all, *t;
+	size_t n_w;
 	char err[1024];
 	int r;
 
@@ -82,16 +83,17 @@ static int add_capture(struct tset *s, const char *path,
 			t->p[i].t -= t->p[0].t; /* from the first packet */
 		return 0;
 	}
-	for (size_t i = 0; i < n_in; i++) {
-		if (strcmp(in[i].pcap, base(path)) || !in[i].trace[0])
+	n_w = eg_interactions_find(in, base(path), &w);
+	for (size_t i = 0; i < n_w; i++) {
+		if (!w[i].trace)
 			continue;
 		t = tset_add(s);
-		if (!t || eg_audit_trace_cut(&all, in[i].start, in[i].end, true,
+		if (!t || eg_audit_trace_cut(&all, w[i].start, w[i].end, true,
 					     t) < 0) {
 			eg_audit_trace_done(&all);
 			return -ENOMEM;
 		}
-		snprintf(t->name, sizeof(t->name), "%s", in[i].trace);
+		snprintf(t->name, sizeof(t->name), "%s", w[i].trace);
 		if (ends_with(t->name, ".csv"))
 			t->name[strlen(t->name) - 4] = '\0';
 	}
@@ -100,15 +102,14 @@ static int add_capture(struct tset *s, const char *path,
 }
 
 static int add_file(struct tset *s, const char *path,
-		    const struct audit_cfg *c, const struct audit_inter *in,
-		    size_t n_in)
+		    const struct audit_cfg *c, const struct eg_interactions *in)
 {
 	struct eg_audit_trace *t;
 	char err[1024];
 	int r;
 
 	if (!ends_with(path, ".csv"))
-		return add_capture(s, path, c, in, n_in);
+		return add_capture(s, path, c, in);
 	t = tset_add(s);
 	if (!t)
 		return -ENOMEM;
@@ -127,7 +128,7 @@ static int cmp_str(const void *a, const void *b)
 
 /* A directory: its *.csv, *.pcap, *.pcapng files in sorted order. */
 static int add_dir(struct tset *s, const char *dir, const struct audit_cfg *c,
-		   const struct audit_inter *in, size_t n_in)
+		   const struct eg_interactions *in)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -163,7 +164,7 @@ static int add_dir(struct tset *s, const char *dir, const struct audit_cfg *c,
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		r = add_file(s, path, c, in, n_in);
+		r = add_file(s, path, c, in);
 	}
 out:
 	closedir(d);
@@ -387,15 +388,17 @@ static int run_setting(struct audit_report *rep, const struct audit_cfg *c,
 int audit_traces(const struct audit_cfg *c)
 {
 	struct tset s = { 0 };
-	struct audit_inter *in = NULL;
+	struct eg_interactions *in = NULL;
 	struct audit_report rep;
-	size_t n_in = 0;
 	int r = 0, status = 0;
 	double t0 = fc_now();
+	char err[1024];
 
-	if (c->interactions && audit_inter_load(c->interactions, &in,
-						&n_in) < 0)
+	if (c->interactions &&
+	    eg_interactions_load(c->interactions, &in, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
 		return 2;
+	}
 	for (unsigned i = 0; i < c->n_inputs && r >= 0; i++) {
 		struct stat st;
 
@@ -403,9 +406,9 @@ int audit_traces(const struct audit_cfg *c)
 			cli_error("%s: %s", c->inputs[i], strerror(errno));
 			r = -errno;
 		} else if (S_ISDIR(st.st_mode)) {
-			r = add_dir(&s, c->inputs[i], c, in, n_in);
+			r = add_dir(&s, c->inputs[i], c, in);
 		} else {
-			r = add_file(&s, c->inputs[i], c, in, n_in);
+			r = add_file(&s, c->inputs[i], c, in);
 		}
 	}
 	if (r >= 0 && s.n < 2) {
@@ -460,6 +463,6 @@ int audit_traces(const struct audit_cfg *c)
 		status = 1;
 out:
 	tset_done(&s);
-	free(in);
+	eg_interactions_free(in);
 	return status;
 }

@@ -74,8 +74,7 @@ struct source {
 };
 
 struct labeller {
-	const struct audit_inter *in;
-	size_t n_in;
+	const struct eg_interactions *in;
 	const struct timeline *tl;
 	size_t n_tl;
 };
@@ -93,10 +92,14 @@ static const char *label_at(const struct labeller *l, const struct source *s,
 			lab = l->tl[i].label;
 		return lab;
 	}
-	for (size_t i = 0; i < l->n_in; i++)
-		if (l->in[i].start <= t && t <= l->in[i].end &&
-		    !strcmp(l->in[i].pcap, s->base))
-			return "interaction";
+	{
+		const struct eg_window *w;
+		size_t n = eg_interactions_find(l->in, s->base, &w);
+
+		for (size_t i = 0; i < n; i++)
+			if (w[i].start <= t && t <= w[i].end)
+				return "interaction";
+	}
 	return "idle";
 }
 
@@ -215,8 +218,9 @@ static int load_sources(const struct audit_cfg *c, struct source *src)
 int audit_windows(const struct audit_cfg *c)
 {
 	struct labeller lab = { 0 };
-	struct audit_inter *in = NULL;
+	struct eg_interactions *in = NULL;
 	struct timeline *tl = NULL;
+	char err[1024];
 	struct source *src = NULL;
 	struct audit_report rep;
 	int status = 0;
@@ -225,11 +229,13 @@ int audit_windows(const struct audit_cfg *c)
 		cli_error("audit windows: give --packets N or --seconds S");
 		return 2;
 	}
-	if (c->interactions && audit_inter_load(c->interactions, &in,
-						&lab.n_in) < 0)
+	if (c->interactions &&
+	    eg_interactions_load(c->interactions, &in, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
 		return 2;
+	}
 	if (c->mic && timeline_load(c->mic, &tl, &lab.n_tl) < 0) {
-		free(in);
+		eg_interactions_free(in);
 		return 2;
 	}
 	lab.in = in;
@@ -282,7 +288,7 @@ out:
 	for (unsigned i = 0; src && i < c->n_inputs; i++)
 		eg_audit_trace_done(&src[i].t);
 	free(src);
-	free(in);
+	eg_interactions_free(in);
 	free(tl);
 	return status;
 }

@@ -111,7 +111,7 @@ static int parse_double(const char *s, double *ret)
 }
 
 static int add_row(struct eg_interactions *in, size_t *cap, const char *name,
-		   double start, double end)
+		   double start, double end, const char *trace)
 {
 	if (in->n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
@@ -127,9 +127,17 @@ static int add_row(struct eg_interactions *in, size_t *cap, const char *name,
 		in->windows = nw;
 		*cap = ncap;
 	}
+	in->windows[in->n].trace = NULL;
+	if (trace && *trace) {
+		in->windows[in->n].trace = strdup(trace);
+		if (!in->windows[in->n].trace)
+			return -ENOMEM;
+	}
 	in->names[in->n] = strdup(base_name(name));
-	if (!in->names[in->n])
+	if (!in->names[in->n]) {
+		free((char *)in->windows[in->n].trace);
 		return -ENOMEM;
+	}
 	in->windows[in->n].start = start;
 	in->windows[in->n].end = end;
 	in->n++;
@@ -191,7 +199,7 @@ static int parse_line(struct eg_interactions *in, size_t *cap, char *line,
 		snprintf(err, errlen, "end %.6f is before start %.6f", end, start);
 		return -EBADMSG;
 	}
-	if (add_row(in, cap, f[0], start, end) < 0) {
+	if (add_row(in, cap, f[0], start, end, nf > 3 ? f[3] : NULL) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -269,8 +277,10 @@ struct eg_interactions *eg_interactions_free(struct eg_interactions *in)
 
 	if (!in)
 		return NULL;
-	for (i = 0; i < in->n; i++)
+	for (i = 0; i < in->n; i++) {
 		free(in->names[i]);
+		free((char *)in->windows[i].trace);
+	}
 	free(in->names);
 	free(in->windows);
 	free(in);

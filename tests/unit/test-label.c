@@ -66,6 +66,9 @@ static void test_interactions(void)
 	CHECK_EQ(eg_interactions_find(in, "/some/dir/a.pcap", &w), 2);
 	CHECK(w && w[0].start == 50 && w[0].end == 60);
 	CHECK(w && w[1].start == 100 && w[1].end == 101.25);
+	/* the trace column travels with its row through the sort */
+	CHECK_STREQ(w ? w[0].trace : NULL, "a_1.csv");
+	CHECK_STREQ(w ? w[1].trace : NULL, "a_2.csv");
 	CHECK_EQ(eg_interactions_find(in, "b.pcap", &w), 1);
 	CHECK(w && w[0].start == 200.5 && w[0].end == 210);
 	CHECK_EQ(eg_interactions_find(in, "what's, up.pcap", &w), 1);
@@ -249,7 +252,7 @@ static void test_keepalive(void)
 
 static void test_windows(void)
 {
-	struct eg_window w[2] = { { T0 + 100, T0 + 110 }, { T0 + 200, T0 + 201 } };
+	struct eg_window w[2] = { { T0 + 100, T0 + 110, NULL }, { T0 + 200, T0 + 201, NULL } };
 	struct eg_label_row rows[16];
 	struct eg_label_params p;
 	size_t n = 0;
