@@ -126,6 +126,8 @@ uint64_t eg_rng_below(struct eg_rng *r, uint64_t n);
 double eg_rng_double(struct eg_rng *r);
 
 char *eg_strdup_max(const char *s, size_t max);
+/* CRC-32 (IEEE, as zlib) of the model file's sections (model.c). */
+uint32_t eg_crc32(const uint8_t *p, size_t n);
 /* Copies of n names, each cut at EG_NAME_MAX; a NULL list or entry becomes
  * "<pfx><index>". NULL on allocation failure (nothing leaked). */
 char **eg_strv_copy(const char *const *src, unsigned n, const char *pfx);

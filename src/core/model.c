@@ -28,7 +28,7 @@
 
 /* --- CRC-32 (IEEE, as zlib) --------------------------------------------- */
 
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+uint32_t eg_crc32(const uint8_t *p, size_t n)
 {
 	static uint32_t table[256];
 	static int ready;
@@ -133,7 +133,7 @@ static void section_end(struct buf *b, size_t at)
 	if (b->err)
 		return;
 	len = (uint32_t)(b->len - at - 8);
-	crc = crc32_ieee(b->p + at + 8, len);
+	crc = eg_crc32(b->p + at + 8, len);
 	for (int i = 0; i < 4; i++) {
 		b->p[at + i] = (uint8_t)(len >> (8 * i));
 		b->p[at + 4 + i] = (uint8_t)(crc >> (8 * i));
@@ -370,7 +370,7 @@ static size_t open_section(struct rd *r, const char *tag, unsigned idx)
 	crc = get_u32(r, "a section CRC");
 	if (need(r, len, tag) < 0)
 		return 0;
-	if (crc32_ieee(r->p + r->off, len) != crc) {
+	if (eg_crc32(r->p + r->off, len) != crc) {
 		fail(r, "section %u (%s): CRC mismatch", idx, tag);
 		return 0;
 	}

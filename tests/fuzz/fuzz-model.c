@@ -14,22 +14,9 @@
 #include <unistd.h>
 
 #include "echoguard/train.h"
+#include "forest-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-	size_t i;
-	int j;
-
-	for (i = 0; i < n; i++) {
-		c ^= p[i];
-		for (j = 0; j < 8; j++)
-			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-	}
-	return c ^ 0xffffffffu;
-}
 
 /* Rewrite the CRC of every section whose length fits in the buffer. */
 static void repair_crcs(uint8_t *b, size_t n)
@@ -42,7 +29,7 @@ static void repair_crcs(uint8_t *b, size_t n)
 
 		if (len > n - off - 12)
 			break;
-		crc = crc32_ieee(b + off + 12, len);
+		crc = eg_crc32(b + off + 12, len);
 		b[off + 8] = (uint8_t)crc;
 		b[off + 9] = (uint8_t)(crc >> 8);
 		b[off + 10] = (uint8_t)(crc >> 16);

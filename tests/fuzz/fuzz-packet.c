@@ -12,8 +12,7 @@
  *  - parsed as a frame of every link type and as a raw IP packet, with the
  *    view's invariants checked (payload inside the buffer, caplen <= len,
  *    error code consistent with the return value): a violation aborts;
- *  - when the engine is built (EG_FUZZ_HAVE_ENGINE: features.c, flow.c and
- *    tls.c present), fed in sequence through one engine per input, so the
+ *  - fed in sequence through one engine per input, so the
  *    flow table, TCP sequence tracking, TLS record tracking and features
  *    are fuzzed with state.
  */
@@ -21,10 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "echoguard/packet.h"
-#ifdef EG_FUZZ_HAVE_ENGINE
 #include "echoguard/features.h"
-#endif
+#include "echoguard/packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -85,7 +82,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int linktype;
 	uint8_t flags;
 	uint64_t ts = 1700000000ull * 1000000000ull;
-#ifdef EG_FUZZ_HAVE_ENGINE
 	struct eg_engine_params params;
 	struct eg_engine *e = NULL;
 	static struct eg_pkt_info info;
@@ -103,10 +99,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (eg_engine_new(&params, &e) < 0)
 		abort();
-#else
-	if (size < 2)
-		return 0;
-#endif
 	linktype = linktypes[data[0] % N_LINKTYPES];
 	flags = data[1];
 	data += 2;
@@ -126,24 +118,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(pkt, data, len);
 		ts += (uint64_t)ms * 1000000u;
 		parse_all(pkt, len, len + (ms & 0x0f));
-#ifdef EG_FUZZ_HAVE_ENGINE
 		(void)eg_engine_process(e, linktype, pkt, len, len, ts,
 					(flags & 2) ? 0 : 1, &info);
 		if (info.n_features > EG_FEAT_MAX)
 			abort();
 		if (ms == 255)
 			eg_engine_tick(e, ts + 600ull * 1000000000u);
-#else
-		(void)linktype;
-		(void)ts;
-		(void)flags;
-#endif
 		free(pkt);
 		data += len;
 		size -= len;
 	}
-#ifdef EG_FUZZ_HAVE_ENGINE
 	eg_engine_free(e);
-#endif
 	return 0;
 }
