@@ -5,7 +5,7 @@
 `echoguard train` stores the wall-clock date, the training time and the
 thread count in the META section (the last section of the file: tag
 "META", u32 length, u32 CRC-32 of the payload, payload; see
-src/core/model.c). For a model that must rebuild bit for bit, this replaces
+src/forest/model.c). For a model that must rebuild bit for bit, this replaces
 "date" with DATE and "train_seconds" with 0, keeps everything else, and
 rewrites the section length and CRC. Standard library only.
 """

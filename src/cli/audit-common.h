@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "echoguard/audit.h"
-#include "echoguard/label.h"
-#include "echoguard/dataset.h"
+#include "echoguard/audit/audit.h"
+#include "echoguard/offline/label.h"
+#include "echoguard/data/dataset.h"
 
 #define AUDIT_MAX_DEF 8
 #define AUDIT_MAX_WIN 16

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "echoguard/flow.h"
+#include "echoguard/net/flow.h"
 
 /* A growable list of owned strings; zero-initialise, free with
  * cli_strv_done(). */

@@ -8,7 +8,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "echoguard/train.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/forest/train.h"
 #include "forest-common.h"
 
 

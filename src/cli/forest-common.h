@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "echoguard/dataset.h"
-#include "echoguard/forest.h"
-#include "echoguard/report.h"
+#include "echoguard/data/dataset.h"
+#include "echoguard/forest/forest.h"
+#include "echoguard/data/report.h"
 
 /* Column names of a CSV's header line (malloc'd vector, NULL-terminated). */
 int fc_read_header(const char *path, char ***ret, unsigned *ret_n);

@@ -18,9 +18,9 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "echoguard/config.h"
-#include "echoguard/forest.h"
-#include "echoguard/mic.h"
+#include "echoguard/verdict/config.h"
+#include "echoguard/forest/forest.h"
+#include "echoguard/verdict/mic.h"
 
 #include "log.h"
 #include "nfq.h"

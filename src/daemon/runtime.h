@@ -19,10 +19,10 @@
 
 #include <stdint.h>
 
-#include "echoguard/config.h"
-#include "echoguard/forest.h"
-#include "echoguard/mic.h"
-#include "echoguard/policy.h"
+#include "echoguard/verdict/config.h"
+#include "echoguard/forest/forest.h"
+#include "echoguard/verdict/mic.h"
+#include "echoguard/verdict/policy.h"
 
 struct eg_runtime {
 	uint64_t generation;

@@ -8,8 +8,8 @@
 
 #include <systemd/sd-journal.h>
 
-#include "echoguard/features.h"
-#include "echoguard/packet.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/net/packet.h"
 
 #include "log.h"
 #include "stats.h"

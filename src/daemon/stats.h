@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "echoguard/mic.h"
-#include "echoguard/policy.h"
+#include "echoguard/verdict/mic.h"
+#include "echoguard/verdict/policy.h"
 
 #include "kstat.h"
 #include "worker.h"

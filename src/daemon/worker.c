@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "echoguard/features.h"
-#include "echoguard/forest.h"
-#include "echoguard/mic.h"
-#include "echoguard/policy.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/forest/forest.h"
+#include "echoguard/verdict/mic.h"
+#include "echoguard/verdict/policy.h"
 
 #include "util.h"
 #include "worker.h"

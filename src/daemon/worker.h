@@ -20,9 +20,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "echoguard/features.h"
-#include "echoguard/flow.h"
-#include "echoguard/policy.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/net/flow.h"
+#include "echoguard/verdict/policy.h"
 
 #include "nfq.h"
 #include "runtime.h"

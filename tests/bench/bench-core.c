@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "echoguard/capture.h"
-#include "echoguard/features.h"
-#include "echoguard/packet.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/net/packet.h"
 
 #define BENCH_FLOWS 4096
 

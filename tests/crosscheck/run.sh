@@ -10,7 +10,8 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1; shift
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cc -O2 -I"$here/../../include" "$here/track.c" "$build/libechoguard_core.a" \
+cc -O2 -I"$here/../../include" "$here/track.c" "$build/src/libeg_offline.a" \
+   "$build/src/libeg_engine.a" "$build/src/libeg_net.a" "$build/src/libeg_util.a" \
    -lpcap -liniparser -lm -o "$tmp/track"
 for f in "$@"; do
 	"$tmp/track" "$f" > "$tmp/mine.txt"

@@ -5,10 +5,10 @@
 
 #include <stdio.h>
 #include <netinet/in.h>
-#include "echoguard/capture.h"
-#include "echoguard/packet.h"
-#include "echoguard/flow.h"
-#include "echoguard/tls.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/net/packet.h"
+#include "echoguard/net/flow.h"
+#include "echoguard/net/tls.h"
 int main(int argc, char **argv)
 {
 	struct eg_capture *c; struct eg_frame fr; char err[512];

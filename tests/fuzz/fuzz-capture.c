@@ -17,8 +17,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "echoguard/capture.h"
-#include "echoguard/packet.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/net/packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

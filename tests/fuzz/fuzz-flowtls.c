@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "echoguard/flow.h"
-#include "echoguard/tls.h"
+#include "echoguard/net/flow.h"
+#include "echoguard/net/tls.h"
 
 static void fail(void)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "echoguard/train.h"
+#include "echoguard/forest/train.h"
 #include "forest-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "echoguard/features.h"
-#include "echoguard/packet.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/net/packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -31,10 +31,10 @@
 #include <netinet/in.h>
 #include <sys/stat.h>
 
-#include "echoguard/capture.h"
-#include "echoguard/features.h"
-#include "echoguard/flow.h"
-#include "echoguard/packet.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/net/flow.h"
+#include "echoguard/net/packet.h"
 
 struct ref_row {
 	uint32_t frame;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "echoguard/audit.h"
+#include "echoguard/audit/audit.h"
 #include "tap.h"
 
 static uint64_t rng = 88172645463325252ull;

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "echoguard/capture.h"
-#include "echoguard/packet.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/net/packet.h"
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/eg-test-capture-XXXXXX";

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "echoguard/config.h"
+#include "echoguard/verdict/config.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/eg-test-config-XXXXXX";

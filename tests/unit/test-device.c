@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "echoguard/device.h"
-#include "echoguard/packet.h"
+#include "echoguard/offline/device.h"
+#include "echoguard/net/packet.h"
 #include "tap.h"
 
 static int local(const char *s)

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "echoguard/capture.h"
-#include "echoguard/features.h"
-#include "echoguard/label.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/offline/label.h"
 #include "tap.h"
 
 #define NS(s) ((uint64_t)((s) * 1e9 + 0.5))

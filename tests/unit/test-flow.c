@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "echoguard/flow.h"
+#include "echoguard/net/flow.h"
 #include "tap.h"
 
 #define S 1000000000ull

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "echoguard/dataset.h"
-#include "echoguard/report.h"
-#include "echoguard/train.h"
+#include "echoguard/data/dataset.h"
+#include "echoguard/data/report.h"
+#include "echoguard/forest/train.h"
 #include "forest-internal.h"
 #include "tap.h"
 

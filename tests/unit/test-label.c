@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "echoguard/features.h"
-#include "echoguard/label.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/offline/label.h"
 #include "tap.h"
 
 #define NS(s) ((uint64_t)((s) * 1e9 + 0.5))

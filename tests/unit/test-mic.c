@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "echoguard/mic.h"
+#include "echoguard/verdict/mic.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/eg-test-mic-XXXXXX";

@@ -26,9 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "echoguard/features.h"
-#include "echoguard/forest.h"
-#include "echoguard/train.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/forest/forest.h"
+#include "echoguard/forest/train.h"
 #include "tap.h"
 
 #define PY "/usr/bin/python3"

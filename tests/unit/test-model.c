@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "echoguard/train.h"
+#include "echoguard/forest/train.h"
 #include "forest-internal.h"
 #include "tap.h"
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "echoguard/capture.h"
-#include "echoguard/packet.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/net/packet.h"
 #include "tap.h"
 
 static void put16(uint8_t *p, unsigned v)

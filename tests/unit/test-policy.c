@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "echoguard/config.h"
-#include "echoguard/policy.h"
+#include "echoguard/verdict/config.h"
+#include "echoguard/verdict/policy.h"
 #include "tap.h"
 
 /* The forest's class order in these tests: deliberately not enum order. */

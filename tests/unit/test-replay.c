@@ -25,13 +25,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "echoguard/capture.h"
-#include "echoguard/config.h"
-#include "echoguard/dataset.h"
-#include "echoguard/features.h"
-#include "echoguard/forest.h"
-#include "echoguard/policy.h"
-#include "echoguard/train.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/verdict/config.h"
+#include "echoguard/data/dataset.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/forest/forest.h"
+#include "echoguard/verdict/policy.h"
+#include "echoguard/forest/train.h"
 #include "tap.h"
 
 #define DEVICE "192.168.86.40"

@@ -27,8 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "echoguard/capture.h"
-#include "echoguard/packet.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/net/packet.h"
 #include "tap.h"
 
 #define PY "/usr/bin/python3"

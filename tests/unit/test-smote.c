@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "echoguard/train.h"
+#include "echoguard/data/smote.h"
+#include "echoguard/forest/train.h"
 #include "forest-internal.h"
 #include "tap.h"
 

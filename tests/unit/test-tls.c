@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "echoguard/flow.h"
-#include "echoguard/tls.h"
+#include "echoguard/net/flow.h"
+#include "echoguard/net/tls.h"
 #include "tap.h"
 
 /* --- a stream of records and its ground truth ------------------------ */

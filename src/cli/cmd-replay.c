@@ -1,0 +1,854 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * replay.c: `echoguard replay`: what echoguardd would do with a capture.
+ *
+ * Every packet the daemon would get runs through the daemon's own calls, in
+ * its order: eg_engine_process (capture timestamps instead of the monotonic
+ * clock), eg_forest_predict (only for parsed packets with payload, as the
+ * daemon does), eg_policy_decide. The verdict of each packet is printed,
+ * then a summary. With labels (--interactions or --context, label.h) it
+ * also measures what enforcing would cost and miss: expected app-data
+ * packets dropped (false blocks) and unjustified app-data bytes accepted
+ * (misses). One fresh engine per capture file, as in `extract`.
+ * docs/replay.md documents the options and the output.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli-util.h"
+#include "echoguard/offline/capture.h"
+#include "echoguard/verdict/config.h"
+#include "echoguard/offline/device.h"
+#include "echoguard/engine/engine.h"
+#include "echoguard/forest/forest.h"
+#include "echoguard/offline/label.h"
+#include "echoguard/net/packet.h"
+#include "echoguard/verdict/policy.h"
+#include "echoguard/net/tls.h"
+
+#define TICK_EVERY 4096
+#define MIC_MAX_CHANGES 100000
+
+static char outbuf[1 << 20];
+
+/* What replay keeps of one packet until its capture is labelled. */
+struct rrow {
+	uint64_t frame, ts_ns;
+	uint32_t len, payload;           /* IP total length, TCP/UDP payload */
+	uint16_t sport, dport;
+	uint8_t ipv, src[16], dst[16];
+	bool outbound;
+	int8_t cls;
+	float proba;
+	uint8_t verdict, reason, would;
+};
+
+/* A microphone timeline: state from ts_ns on (sorted). */
+struct mic_change {
+	uint64_t ts_ns;
+	uint32_t pos;                    /* line order: the later line wins */
+	int state;
+};
+
+/* Per-label outcome of the outbound packets. */
+struct label_acct {
+	uint64_t pkts[EG_CLASS_COUNT][2];      /* [label][verdict] */
+	uint64_t payload[EG_CLASS_COUNT][2];   /* payload bytes */
+};
+
+struct replay {
+	/* options */
+	struct eg_config cfg;
+	const char *model_path, *config_path, *mic_arg;
+	bool summary_only, json, feed_both, device_given, labels;
+	bool have_ctx;
+	enum eg_context ctx;
+	double margin;
+	struct eg_interactions *inter;
+	int mic_fixed;                   /* -1: timeline or config */
+	struct mic_change *mic;
+	size_t n_mic;
+	/* state */
+	struct eg_forest *forest;
+	struct eg_policy *policy;
+	struct eg_engine_params ep;
+	float proba[EG_MAX_CLASSES];
+	struct rrow *rows;
+	struct eg_label_row *lrows;
+	size_t n, cap;
+	struct cli_strv files;
+	/* totals */
+	struct eg_policy_stats st;
+	struct label_acct la;
+	uint64_t frames, fed, parse_errors;
+	unsigned errors;
+	bool json_first;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	"usage: echoguard replay --model M [-c INI] [OPTIONS] CAPTURE|DIR...\n"
+	"Run echoguardd's per-packet path (engine, forest, policy) over\n"
+	"captures and print each packet's verdict and a summary.\n\n"
+	"  --model M             the model file (default: [model] path of -c)\n"
+	"  -c, --config INI      the daemon's config (default: built-in defaults)\n"
+	"  --mic on|off|FILE     microphone state: fixed, or a file holding 0/1\n"
+	"                        or lines \"EPOCH_SECONDS STATE\" (a timeline)\n"
+	"  --device IP           the device's address (repeatable; default\n"
+	"                        [device] address, else detected per capture)\n"
+	"  --min-confidence X    override [policy] min_confidence\n"
+	"  --mode enforce|monitor override [policy] mode\n"
+	"  --feed out|both       whose verdicts are reported: the device's\n"
+	"                        packets (default) or every packet; the engine\n"
+	"                        sees both directions either way, as the daemon\n"
+	"                        does behind the rules of `echoguard rules`\n"
+	"  --summary             only the summary\n"
+	"  --json                JSON lines: one object per packet, then a\n"
+	"                        summary object\n"
+	"  --interactions FILE   label app data by interaction windows and\n"
+	"  --margin S            report false blocks and misses (margin: 2 s)\n"
+	"  --context C           or label a whole capture: active|idle|muted\n"
+	"  -h, --help\n");
+}
+
+/* ---- options ----------------------------------------------------------- */
+
+static int cmp_mic(const void *a, const void *b)
+{
+	const struct mic_change *x = a, *y = b;
+
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* --mic FILE: "0"/"1" alone, or a timeline of "EPOCH_SECONDS[ ,]STATE". */
+static int load_mic(struct replay *x, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[256];
+	unsigned lineno = 0;
+
+	if (!f) {
+		cli_error("replay: --mic %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+		double t;
+		long s;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
+			continue;
+		if ((*p == '0' || *p == '1') &&
+		    strspn(p + 1, " \t\r\n") == strlen(p + 1) && x->n_mic == 0 &&
+		    x->mic_fixed < 0) {
+			x->mic_fixed = *p - '0';
+			continue;
+		}
+		/* Up to 1e10 s (year 2286): t * 1e9 must fit the ns count,
+		 * or llround() overflows and the timeline is garbage. */
+		t = strtod(p, &end);
+		if (end == p || !(t >= 0) || !(t <= 1e10))
+			goto bad;
+		p = end + strspn(end, " \t,");
+		s = strtol(p, &end, 10);
+		if (end == p || (s != 0 && s != 1) ||
+		    strspn(end, " \t\r\n") != strlen(end))
+			goto bad;
+		if (x->mic_fixed >= 0 || x->n_mic >= MIC_MAX_CHANGES)
+			goto bad;
+		if (x->n_mic % 1024 == 0) {
+			struct mic_change *m = realloc(x->mic, (x->n_mic + 1024) *
+						       sizeof(*m));
+
+			if (!m)
+				goto bad;
+			x->mic = m;
+		}
+		x->mic[x->n_mic].ts_ns = (uint64_t)llround(t * 1e9);
+		x->mic[x->n_mic].pos = (uint32_t)x->n_mic;
+		x->mic[x->n_mic].state = (int)s;
+		x->n_mic++;
+		continue;
+bad:
+		cli_error("replay: --mic %s:%u: expected \"0\", \"1\" or "
+			  "\"EPOCH_SECONDS STATE\" (state 0 or 1)", path, lineno);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	if (x->mic_fixed < 0 && x->n_mic == 0) {
+		cli_error("replay: --mic %s: empty", path);
+		return -1;
+	}
+	if (x->n_mic)
+		qsort(x->mic, x->n_mic, sizeof(*x->mic), cmp_mic);
+	return 0;
+}
+
+static int parse_args(struct replay *x, int argc, char **argv,
+		      uint8_t devs[][16], uint8_t *dev_v, unsigned *n_dev,
+		      double *min_conf, int *mode)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'M' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "mic", required_argument, NULL, 'm' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "min-confidence", required_argument, NULL, 'C' },
+		{ "mode", required_argument, NULL, 'o' },
+		{ "feed", required_argument, NULL, 'f' },
+		{ "summary", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "interactions", required_argument, NULL, 'i' },
+		{ "margin", required_argument, NULL, 'g' },
+		{ "context", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char *end;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'M':
+			x->model_path = optarg;
+			break;
+		case 'c':
+			x->config_path = optarg;
+			break;
+		case 'm':
+			x->mic_arg = optarg;
+			break;
+		case 'd':
+			if (*n_dev >= EG_CONFIG_MAX_DEVICES) {
+				cli_error("replay: --device: at most %d",
+					  EG_CONFIG_MAX_DEVICES);
+				return -1;
+			}
+			r = eg_addr_parse(optarg, devs[*n_dev]);
+			if (r < 0) {
+				cli_error("replay: --device: \"%s\" is not an IP "
+					  "address", optarg);
+				return -1;
+			}
+			dev_v[(*n_dev)++] = (uint8_t)r;
+			break;
+		case 'C':
+			errno = 0;
+			*min_conf = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(*min_conf >= 0) ||
+			    *min_conf > 1) {
+				cli_error("replay: --min-confidence: \"%s\" is not "
+					  "in [0, 1]", optarg);
+				return -1;
+			}
+			break;
+		case 'o':
+			if (!strcmp(optarg, "enforce"))
+				*mode = EG_MODE_ENFORCE;
+			else if (!strcmp(optarg, "monitor"))
+				*mode = EG_MODE_MONITOR;
+			else {
+				cli_error("replay: --mode: \"%s\" is not enforce "
+					  "or monitor", optarg);
+				return -1;
+			}
+			break;
+		case 'f':
+			if (strcmp(optarg, "out") && strcmp(optarg, "both")) {
+				cli_error("replay: --feed: \"%s\" is not out or "
+					  "both", optarg);
+				return -1;
+			}
+			x->feed_both = !strcmp(optarg, "both");
+			break;
+		case 's':
+			x->summary_only = true;
+			break;
+		case 'j':
+			x->json = true;
+			break;
+		case 'i': {
+			char err[512];
+
+			if (x->inter) {
+				cli_error("replay: --interactions given twice");
+				return -1;
+			}
+			r = eg_interactions_load(optarg, &x->inter, err,
+						 sizeof(err));
+			if (r < 0) {
+				cli_error("replay: %s", err);
+				return -1;
+			}
+			x->labels = true;
+			break;
+		}
+		case 'g':
+			if (cli_parse_seconds(optarg, &x->margin) < 0) {
+				cli_error("replay: --margin: \"%s\" is not a number "
+					  "of seconds >= 0", optarg);
+				return -1;
+			}
+			break;
+		case 'x':
+			r = eg_context_parse(optarg);
+			if (r < 0 || r == EG_CTX_WINDOWS) {
+				cli_error("replay: --context: \"%s\" is not active,"
+					  " idle or muted", optarg);
+				return -1;
+			}
+			x->ctx = (enum eg_context)r;
+			x->have_ctx = true;
+			x->labels = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (x->inter && x->have_ctx) {
+		cli_error("replay: --interactions and --context exclude each other");
+		return -1;
+	}
+	if (optind >= argc) {
+		cli_error("replay: no capture given (see --help)");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+/* Config, overrides, model, policy. Returns 0, or -1 after a message. */
+static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
+		 unsigned n_dev, double min_conf, int mode)
+{
+	char err[4096];
+	unsigned i;
+	int r;
+
+	r = eg_config_load(x->config_path, x->model_path ?
+			   EG_CONFIG_NO_MODEL_CHECK : 0, &x->cfg, err,
+			   sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (x->model_path)
+		snprintf(x->cfg.model.path, sizeof(x->cfg.model.path), "%s",
+			 x->model_path);
+	if (n_dev) {
+		for (i = 0; i < n_dev; i++) {
+			memcpy(x->cfg.device.addr[i], devs[i], 16);
+			x->cfg.device.version[i] = dev_v[i];
+		}
+		x->cfg.device.n = n_dev;
+	}
+	x->device_given = x->cfg.device.n > 0;
+	if (min_conf >= 0)
+		x->cfg.policy.min_confidence = min_conf;
+	if (mode >= 0)
+		x->cfg.policy.mode = (enum eg_policy_mode)mode;
+
+	/* With a config, the model must have its schema, as in the daemon;
+	 * with --model alone, the model says which features it needs. */
+	r = eg_forest_load(x->cfg.model.path, x->config_path ?
+			   eg_schema_get(x->cfg.model.features) : NULL,
+			   &x->forest, err, sizeof(err));
+	if (r < 0) {
+		cli_error("replay: %s", err);
+		return -1;
+	}
+	if (!x->config_path) {
+		const struct eg_schema *s;
+
+		s = eg_schema_find(eg_forest_schema_name(x->forest));
+		if (!s || s->version != eg_forest_schema_version(x->forest) ||
+		    s->n != eg_forest_n_features(x->forest)) {
+			cli_error("replay: %s: feature schema \"%s\" v%u is not one "
+				  "this build computes", x->cfg.model.path,
+				  eg_forest_schema_name(x->forest),
+				  eg_forest_schema_version(x->forest));
+			return -1;
+		}
+		x->cfg.model.features = !strcmp(s->name, "seed") ?
+			EG_FEATURES_SEED : EG_FEATURES_FLOW;
+	}
+	r = eg_policy_new(&x->cfg, x->forest, &x->policy, err, sizeof(err));
+	if (r < 0) {
+		cli_error("replay: %s", err);
+		return -1;
+	}
+	eg_config_engine_params(&x->cfg, &x->ep);
+
+	/* The microphone: --mic, else what the context implies, else a fixed
+	 * config value; a live source (sysfs, gpiod, file) says nothing about
+	 * the capture's time, so it counts as listening. */
+	if (x->mic_arg) {
+		if (!strcmp(x->mic_arg, "on"))
+			x->mic_fixed = 1;
+		else if (!strcmp(x->mic_arg, "off"))
+			x->mic_fixed = 0;
+		else if (load_mic(x, x->mic_arg) < 0)
+			return -1;
+	} else if (x->have_ctx) {
+		x->mic_fixed = x->ctx != EG_CTX_MUTED;
+	} else if (x->cfg.mic.source == EG_MIC_FIXED) {
+		x->mic_fixed = !!x->cfg.mic.value;
+	} else {
+		x->mic_fixed = 1;
+	}
+	return 0;
+}
+
+/* Microphone state at ts_ns. */
+static int mic_at(const struct replay *x, uint64_t ts_ns)
+{
+	size_t lo = 0, hi = x->n_mic;
+
+	if (x->mic_fixed >= 0)
+		return x->mic_fixed;
+	/* The last change at or before ts; before the first: its opposite
+	 * is unknown, so the first entry's state holds from the start. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (x->mic[mid].ts_ns <= ts_ns)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return x->mic[lo ? lo - 1 : 0].state;
+}
+
+/* Without a device address: eg_device_guess (device.h), as extract does. */
+static unsigned detect_device(struct replay *x, const char *path)
+{
+	uint8_t addr[16];
+	char err[512];
+	int v, n;
+
+	x->ep.n_devices = 0;
+	n = eg_device_guess(path, addr, &v, err, sizeof(err));
+	if (n <= 0)
+		return 0;
+	memcpy(x->ep.devices[0], addr, 16);
+	x->ep.device_version[0] = (uint8_t)v;
+	x->ep.n_devices = 1;
+	return (unsigned)n;
+}
+
+/* ---- one capture ------------------------------------------------------- */
+
+/* The daemon's per-packet path for one frame; keeps the row. */
+static int one_packet(struct replay *x, struct eg_engine *e,
+		      const struct eg_frame *fr)
+{
+	struct eg_pkt_info pi;
+	struct eg_decision d;
+	const float *proba = NULL;
+	struct rrow *row;
+	unsigned top = 0;
+	int r;
+
+	r = eg_engine_process(e, fr->linktype, fr->data, fr->caplen, fr->len,
+			      fr->ts_ns, mic_at(x, fr->ts_ns), &pi);
+	if (r < 0)
+		x->parse_errors++;
+	/* Every packet went through the engine (the daemon sees both
+	 * directions of the device's TCP); the server's packets are always
+	 * accepted, so by default only the device's verdicts are reported. */
+	if (!x->feed_both && !pi.outbound && r >= 0)
+		return 0;
+	x->fed++;
+	if (r >= 0 && pi.pkt.payload_len > 0 &&
+	    pi.n_features == eg_forest_n_features(x->forest)) {
+		top = eg_forest_predict(x->forest, pi.features, x->proba);
+		proba = x->proba;
+	}
+	eg_policy_decide(x->policy, &pi, proba, top, &x->st, &d);
+	if (x->n == x->cap &&
+	    cli_grow2((void **)&x->rows, sizeof(*x->rows), (void **)&x->lrows,
+		      sizeof(*x->lrows), &x->cap, 65536) < 0)
+		return -ENOMEM;
+	row = &x->rows[x->n];
+	memset(row, 0, sizeof(*row));
+	row->frame = fr->index;
+	row->ts_ns = fr->ts_ns;
+	row->len = pi.pkt.wire_len ? pi.pkt.wire_len : fr->len;
+	row->payload = pi.pkt.payload_len;
+	row->sport = pi.pkt.sport;
+	row->dport = pi.pkt.dport;
+	row->ipv = pi.pkt.ip_version;
+	memcpy(row->src, pi.pkt.src, 16);
+	memcpy(row->dst, pi.pkt.dst, 16);
+	row->outbound = pi.outbound;
+	row->cls = (int8_t)d.cls;
+	row->proba = d.proba;
+	row->verdict = (uint8_t)d.verdict;
+	row->reason = (uint8_t)d.reason;
+	row->would = (uint8_t)d.would_reason;
+	x->lrows[x->n] = (struct eg_label_row){
+		.ts_ns = fr->ts_ns,
+		.flow_id = cli_flow_id(pi.flow),
+		.size = pi.pkt.payload_len,
+		.proto_class = (uint8_t)pi.proto_class,
+		.ka_candidate = pi.ka_candidate,
+		.label = EG_CLASS_NOT_RELEVANT,
+	};
+	x->n++;
+	return 0;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* One text or JSON line; the text time is relative to t0 (negative for
+ * a frame stamped before the first: captures can go backwards). */
+static void print_row(const struct replay *x, const char *base,
+		      const struct rrow *r, uint64_t t0, int label)
+{
+	char s[64], d[64], flow[160];
+	const char *cls = r->cls >= 0 ? eg_class_name(r->cls) : "-";
+
+	if (r->ipv)
+		snprintf(flow, sizeof(flow), "%s:%u>%s:%u",
+			 eg_addr_format(r->ipv, r->src, s, sizeof(s)), r->sport,
+			 eg_addr_format(r->ipv, r->dst, d, sizeof(d)), r->dport);
+	else
+		snprintf(flow, sizeof(flow), "-");
+	if (x->json) {
+		printf("{\"type\":\"packet\",\"file\":");
+		json_str(stdout, base);
+		printf(",\"frame\":%llu,\"time\":%.6f,\"flow\":\"%s\",\"len\":%u,"
+		       "\"payload\":%u,\"class\":",
+		       (unsigned long long)r->frame, (double)r->ts_ns / 1e9, flow,
+		       r->len, r->payload);
+		if (r->cls >= 0)
+			printf("\"%s\",\"proba\":%.4f", cls, r->proba);
+		else
+			printf("null,\"proba\":null");
+		printf(",\"verdict\":\"%s\",\"reason\":\"%s\"",
+		       eg_verdict_name(r->verdict), eg_reason_name(r->reason));
+		if (r->reason == EG_REASON_MONITOR)
+			printf(",\"would\":\"%s\"", eg_reason_name(r->would));
+		if (label >= 0)
+			printf(",\"label\":\"%s\"", eg_class_name(label));
+		printf("}\n");
+		return;
+	}
+	printf("%8llu %11.6f %-47s %5u %-13s ", (unsigned long long)r->frame,
+	       (double)(int64_t)(r->ts_ns - t0) / 1e9, flow, r->len, cls);
+	if (r->cls >= 0)
+		printf("%5.3f ", r->proba);
+	else
+		printf("    - ");
+	printf("%-6s %s", eg_verdict_name(r->verdict), eg_reason_name(r->reason));
+	if (r->reason == EG_REASON_MONITOR)
+		printf("(%s)", eg_reason_name(r->would));
+	if (label >= 0)
+		printf(" [%s]", eg_class_name(label));
+	putchar('\n');
+}
+
+static void do_capture(struct replay *x, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	struct eg_capture *cap;
+	struct eg_engine *e;
+	struct eg_frame fr;
+	char err[512];
+	size_t i;
+	int r;
+
+	base = base ? base + 1 : path;
+	if (!x->device_given && detect_device(x, path) == 0)
+		fprintf(stderr, "echoguard: replay: %s: no device address found "
+			"(give --device): every packet counts as the device's\n",
+			path);
+	else if (!x->device_given && !x->json) {
+		char a[64];
+
+		fprintf(stderr, "echoguard: replay: %s: device %s (detected)\n",
+			path, eg_addr_format(x->ep.device_version[0],
+					     x->ep.devices[0], a, sizeof(a)));
+	}
+	r = eg_engine_new(&x->ep, &e);
+	if (r < 0) {
+		cli_error("replay: %s: engine: %s", path, strerror(-r));
+		x->errors++;
+		return;
+	}
+	r = eg_capture_open(path, &cap, err, sizeof(err));
+	if (r < 0) {
+		cli_error("replay: %s", err);
+		x->errors++;
+		eg_engine_free(e);
+		return;
+	}
+	x->n = 0;
+	while ((r = eg_capture_next(cap, &fr, err, sizeof(err))) == 1) {
+		x->frames++;
+		if (one_packet(x, e, &fr) < 0) {
+			cli_error("replay: %s: out of memory", path);
+			r = -ENOMEM;
+			break;
+		}
+		if (fr.index % TICK_EVERY == 0)
+			eg_engine_tick(e, fr.ts_ns);
+	}
+	if (r < 0) {
+		if (r != -ENOMEM)
+			cli_error("replay: %s", err);
+		x->errors++;
+	}
+	eg_capture_free(cap);
+	eg_engine_free(e);
+
+	if (x->labels) {
+		struct eg_label_params lp;
+
+		eg_label_params_default(&lp);
+		lp.ctx = x->inter ? EG_CTX_WINDOWS : x->ctx;
+		lp.margin = x->margin;
+		if (x->inter)
+			lp.n_windows = eg_interactions_find(x->inter, base,
+							    &lp.windows);
+		r = eg_label_apply(&lp, x->lrows, x->n);
+		if (r < 0) {
+			cli_error("replay: %s: labelling: %s", path,
+				  strerror(-r));
+			x->errors++;
+		}
+	}
+	for (i = 0; i < x->n; i++) {
+		const struct rrow *row = &x->rows[i];
+		int label = x->labels ? x->lrows[i].label : -1;
+
+		/* Under monitor, count what enforce would have dropped. */
+		int v = row->reason == EG_REASON_MONITOR ? EG_VERDICT_DROP :
+			row->verdict;
+
+		if (label >= 0 && label < EG_CLASS_COUNT && row->outbound) {
+			x->la.pkts[label][v]++;
+			x->la.payload[label][v] += row->payload;
+		}
+		if (!x->summary_only)
+			print_row(x, base, row, x->n ? x->rows[0].ts_ns : 0,
+				  label);
+	}
+}
+
+/* ---- summary ----------------------------------------------------------- */
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+static void rates(const struct replay *x, uint64_t *fb, uint64_t *fb_n,
+		  uint64_t *miss, uint64_t *miss_n)
+{
+	const struct label_acct *a = &x->la;
+
+	*fb = a->pkts[EG_CLASS_EXPECTED][EG_VERDICT_DROP];
+	*fb_n = *fb + a->pkts[EG_CLASS_EXPECTED][EG_VERDICT_ACCEPT];
+	*miss = a->payload[EG_CLASS_JUSTIFIED][EG_VERDICT_ACCEPT] +
+		a->payload[EG_CLASS_NOT_JUSTIFIED][EG_VERDICT_ACCEPT];
+	*miss_n = *miss + a->payload[EG_CLASS_JUSTIFIED][EG_VERDICT_DROP] +
+		  a->payload[EG_CLASS_NOT_JUSTIFIED][EG_VERDICT_DROP];
+}
+
+static void summary_json(const struct replay *x)
+{
+	const struct eg_policy_stats *s = &x->st;
+	uint64_t fb, fb_n, miss, miss_n;
+	unsigned i;
+
+	printf("{\"type\":\"summary\",\"captures\":%zu,\"frames\":%llu,"
+	       "\"packets\":%llu,\"parse_errors\":%llu,\"mode\":\"%s\","
+	       "\"min_confidence\":%g,\"accepted\":%llu,\"dropped\":%llu,"
+	       "\"bytes_accepted\":%llu,\"bytes_dropped\":%llu,\"reasons\":{",
+	       x->files.n, (unsigned long long)x->frames,
+	       (unsigned long long)s->packets,
+	       (unsigned long long)x->parse_errors,
+	       x->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
+	       x->cfg.policy.min_confidence,
+	       (unsigned long long)s->verdicts[EG_VERDICT_ACCEPT],
+	       (unsigned long long)s->verdicts[EG_VERDICT_DROP],
+	       (unsigned long long)s->bytes_by_verdict[EG_VERDICT_ACCEPT],
+	       (unsigned long long)s->bytes_by_verdict[EG_VERDICT_DROP]);
+	for (i = 0; i < EG_REASON_COUNT; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", eg_reason_name(i),
+		       (unsigned long long)s->reasons[i]);
+	printf("},\"classes\":{");
+	for (i = 0; i < EG_CLASS_COUNT; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", eg_class_name(i),
+		       (unsigned long long)s->classes[i]);
+	printf(",\"unclassified\":%llu}", (unsigned long long)s->unclassified);
+	if (x->labels) {
+		rates(x, &fb, &fb_n, &miss, &miss_n);
+		printf(",\"labels\":{");
+		for (i = 0; i < EG_CLASS_COUNT; i++)
+			printf("%s\"%s\":{\"accepted\":%llu,\"dropped\":%llu,"
+			       "\"payload_accepted\":%llu,\"payload_dropped\":%llu}",
+			       i ? "," : "", eg_class_name(i),
+			       (unsigned long long)x->la.pkts[i][0],
+			       (unsigned long long)x->la.pkts[i][1],
+			       (unsigned long long)x->la.payload[i][0],
+			       (unsigned long long)x->la.payload[i][1]);
+		printf("},\"false_block\":{\"dropped\":%llu,\"total\":%llu,"
+		       "\"rate\":%.6f},\"miss\":{\"bytes_accepted\":%llu,"
+		       "\"bytes_total\":%llu,\"rate\":%.6f}",
+		       (unsigned long long)fb, (unsigned long long)fb_n,
+		       ratio(fb, fb_n), (unsigned long long)miss,
+		       (unsigned long long)miss_n, ratio(miss, miss_n));
+	}
+	printf("}\n");
+}
+
+static void summary_text(const struct replay *x)
+{
+	const struct eg_policy_stats *s = &x->st;
+	uint64_t fb, fb_n, miss, miss_n;
+	unsigned i;
+
+	printf("\n%zu capture%s, %llu frames, %llu packets to the daemon "
+	       "(%llu malformed), mode %s, min_confidence %g\n",
+	       x->files.n, x->files.n == 1 ? "" : "s",
+	       (unsigned long long)x->frames, (unsigned long long)s->packets,
+	       (unsigned long long)x->parse_errors,
+	       x->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
+	       x->cfg.policy.min_confidence);
+	printf("verdicts: accept %llu (%llu bytes), drop %llu (%llu bytes, "
+	       "%.2f%% of bytes)\n",
+	       (unsigned long long)s->verdicts[EG_VERDICT_ACCEPT],
+	       (unsigned long long)s->bytes_by_verdict[EG_VERDICT_ACCEPT],
+	       (unsigned long long)s->verdicts[EG_VERDICT_DROP],
+	       (unsigned long long)s->bytes_by_verdict[EG_VERDICT_DROP],
+	       100.0 * ratio(s->bytes_by_verdict[EG_VERDICT_DROP], s->bytes));
+	printf("reasons:");
+	for (i = 0; i < EG_REASON_COUNT; i++)
+		if (s->reasons[i])
+			printf(" %s %llu", eg_reason_name(i),
+			       (unsigned long long)s->reasons[i]);
+	printf("\nforest class (packets with payload):");
+	for (i = 0; i < EG_CLASS_COUNT; i++)
+		if (s->classes[i])
+			printf(" %s %llu", eg_class_name(i),
+			       (unsigned long long)s->classes[i]);
+	printf(", none %llu\n", (unsigned long long)s->unclassified);
+	if (!x->labels)
+		return;
+	printf("by label (the device's packets%s): label  accepted  dropped  "
+	       "payload-bytes-accepted  payload-bytes-dropped\n",
+	       x->cfg.policy.mode == EG_MODE_MONITOR ?
+	       "; monitor: dropped = enforce would drop" : "");
+	for (i = 0; i < EG_CLASS_COUNT; i++)
+		printf("  %-14s %9llu %8llu %12llu %12llu\n", eg_class_name(i),
+		       (unsigned long long)x->la.pkts[i][0],
+		       (unsigned long long)x->la.pkts[i][1],
+		       (unsigned long long)x->la.payload[i][0],
+		       (unsigned long long)x->la.payload[i][1]);
+	rates(x, &fb, &fb_n, &miss, &miss_n);
+	printf("false blocks: %llu of %llu expected app-data packets dropped "
+	       "(%.4f)\n", (unsigned long long)fb, (unsigned long long)fb_n,
+	       ratio(fb, fb_n));
+	printf("misses: %llu of %llu unjustified app-data payload bytes "
+	       "accepted (%.4f)\n", (unsigned long long)miss,
+	       (unsigned long long)miss_n, ratio(miss, miss_n));
+}
+
+/* `echoguard replay`; see usage() and docs/replay.md. */
+int cmd_replay(int argc, char **argv)
+{
+	uint8_t devs[EG_CONFIG_MAX_DEVICES][16], dev_v[EG_CONFIG_MAX_DEVICES];
+	unsigned n_dev = 0;
+	double min_conf = -1;
+	int mode = -1, status = 2, r, i;
+	struct replay *x;
+	size_t k;
+
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		cli_error("replay: out of memory");
+		return 2;
+	}
+	x->margin = 2.0;
+	x->mic_fixed = -1;
+	r = parse_args(x, argc, argv, devs, dev_v, &n_dev, &min_conf, &mode);
+	if (r != 0) {
+		status = r > 0 ? 0 : 2;
+		goto out;
+	}
+	if (!x->model_path && !x->config_path) {
+		cli_error("replay: --model or -c with a [model] path is needed");
+		goto out;
+	}
+	if (setup(x, devs, dev_v, n_dev, min_conf, mode) < 0)
+		goto out;
+	for (i = optind; i < argc; i++) {
+		r = eg_capture_walk(argv[i], cli_strv_add, &x->files);
+		if (r < 0) {
+			cli_error("replay: %s: %s", argv[i], strerror(-r));
+			x->errors++;
+		}
+	}
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	if (!x->json && !x->summary_only)
+		printf("%8s %11s %-47s %5s %-13s %5s %-6s %s%s\n", "frame", "time",
+		       "flow", "len", "class", "proba", "verdict", "reason",
+		       x->labels ? " [label]" : "");
+	for (k = 0; k < x->files.n; k++)
+		do_capture(x, x->files.v[k]);
+	if (x->json)
+		summary_json(x);
+	else
+		summary_text(x);
+	if (fflush(stdout) != 0) {
+		cli_error("replay: write error: %s", strerror(errno));
+		x->errors++;
+	}
+	status = x->errors ? 1 : 0;
+out:
+	fflush(stdout);
+	cli_strv_done(&x->files);
+	free(x->rows);
+	free(x->lrows);
+	free(x->mic);
+	eg_interactions_free(x->inter);
+	eg_policy_free(x->policy);
+	eg_forest_free(x->forest);
+	free(x);
+	return status;
+}
