@@ -5,6 +5,7 @@
 # file under vcf/ is listed. With DATA_DIR (the whole data set, e.g.
 # ../shared/data): each capture is byte-identical to DATA_DIR's, and
 # vcf/interactions.csv holds exactly DATA_DIR's rows of these captures.
+# ECHOGUARD_SHARED_DATA, when set, stands for DATA_DIR.
 # Exit 0 good, 1 a difference, 77 DATA_DIR given but absent.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,7 @@ for f in $(find vcf -type f | sort); do
 		{ echo "FAIL: $f is not listed in README.md"; fail=1; }
 done
 if [ $# -ge 1 ]; then
-	data=$1
+	data=${ECHOGUARD_SHARED_DATA:-$1}
 	[ -d "$data/vcf/pcap" ] ||
 		{ echo "SKIP: the whole data set ($data/vcf) is not here"; exit 77; }
 	for f in vcf/pcap/*; do

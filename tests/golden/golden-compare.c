@@ -14,12 +14,14 @@
  * Exit 0 when each field agrees on at least --min percent of the packets
  * (default 99.5), no disagreement is "unexplained" and the capture has
  * exactly the reference's frames; 1
- * otherwise; 77 when the shared data is not there. tshark is not needed.
+ * otherwise; 77 when no data directory has the capture. tshark is not
+ * needed.
  *
- * usage: golden-compare [--data DIR] [--device IP] [--min PCT] [--log FILE]
- *                       --ref REF.tsv CAPTURE_NAME
- * CAPTURE_NAME is looked up as DIR/vcf/pcap/NAME; DIR is
- * $ECHOGUARD_SHARED_DATA, else --data.
+ * usage: golden-compare [--data DIR]... [--device IP] [--min PCT]
+ *                       [--log FILE] --ref REF.tsv CAPTURE_NAME
+ * CAPTURE_NAME is looked up as DIR/vcf/pcap/NAME in $ECHOGUARD_SHARED_DATA,
+ * then in each --data DIR in turn (ctest gives ../shared/data, then
+ * tests/data); the first that has it is read.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -375,7 +377,7 @@ static int engine_for(const char *device, struct eg_engine **ret)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: golden-compare [--data DIR] [--device IP] "
+	fprintf(f, "usage: golden-compare [--data DIR]... [--device IP] "
 		"[--min PCT] [--log FILE] --ref REF.tsv CAPTURE_NAME\n");
 }
 
@@ -390,7 +392,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = NULL, *device = "192.168.86.40", *logpath = NULL;
+	const char *data[5] = { NULL }, *device = "192.168.86.40", *logpath = NULL;
 	const char *refpath = NULL, *name;
 	double min_pct = 99.5;
 	struct eg_engine *engine = NULL;
@@ -403,11 +405,14 @@ int main(int argc, char **argv)
 	char path[4096], err[512];
 	uint64_t frames = 0;
 	FILE *log = stdout;
-	int c, rc, status = 1;
+	int c, rc, status = 1, n_data = 0, i;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': data = optarg; break;
+		case 'd':
+			if (n_data < 4)
+				data[++n_data] = optarg;
+			break;
 		case 'D': device = optarg; break;
 		case 'm': min_pct = atof(optarg); break;
 		case 'l': logpath = optarg; break;
@@ -422,15 +427,17 @@ int main(int argc, char **argv)
 	}
 	name = argv[optind];
 	if (getenv("ECHOGUARD_SHARED_DATA") && *getenv("ECHOGUARD_SHARED_DATA"))
-		data = getenv("ECHOGUARD_SHARED_DATA");
-	if (!data || stat(data, &st) < 0) {
-		printf("SKIP: shared data %s not found (set "
-		       "ECHOGUARD_SHARED_DATA)\n", data ? data : "(none)");
-		return 77;
+		data[0] = getenv("ECHOGUARD_SHARED_DATA");
+	for (i = 0; i <= n_data; i++) {
+		if (!data[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/vcf/pcap/%s", data[i], name);
+		if (stat(path, &st) == 0)
+			break;
 	}
-	snprintf(path, sizeof(path), "%s/vcf/pcap/%s", data, name);
-	if (stat(path, &st) < 0) {
-		printf("SKIP: %s: %s\n", path, strerror(errno));
+	if (i > n_data) {
+		printf("SKIP: %s is in no data directory (--data, "
+		       "ECHOGUARD_SHARED_DATA)\n", name);
 		return 77;
 	}
 	if (ref_load(refpath, &ref) < 0)

@@ -16,9 +16,19 @@ void eg_test_check(int ok, const char *file, int line, const char *expr);
 int eg_test_done(void);
 /* Exit 77 with a reason when a precondition (data, root) is missing. */
 void eg_test_skip(const char *why) __attribute__((noreturn));
-/* Path of the shared data set (EG_SHARED_DATA or the env override
- * ECHOGUARD_SHARED_DATA); skips the test when it does not exist. */
+/* A directory laid out like ../shared/data (vcf/pcap/NAME.pcap,
+ * vcf/interactions.csv) holding at least the captures of tests/data: the
+ * whole data set (the env override ECHOGUARD_SHARED_DATA, else
+ * EG_SHARED_DATA) when it is here, else EG_SOURCE_DIR/tests/data. Skips
+ * the test when neither exists. */
 const char *eg_test_shared_data(void);
+/* The whole data set (all 94 captures): ECHOGUARD_SHARED_DATA, else
+ * EG_SHARED_DATA; skips the test, saying why, when it is absent. For the
+ * tests of the ctest label `dataset`. */
+const char *eg_test_dataset(void);
+/* 1 when the program was asked for its `dataset` part (argv[1] is
+ * "--dataset"), else 0. */
+int eg_test_want_dataset(int argc, char **argv);
 /* The whole file at path, NUL-terminated, in a buffer the caller frees;
  * NULL when it cannot be read. */
 char *eg_test_slurp(const char *path);

@@ -3,7 +3,8 @@
  * test-extract.c: `echoguard extract` end to end on a real capture: the CSV
  * header, one row per outbound packet, the labels, a truncated copy of the
  * capture (rows kept, file and frame named, exit 1), usage errors (exit 2).
- * Needs ../shared/data (skips otherwise) and the built binary.
+ * Reads alexa_5_40s.pcap from ../shared/data, else tests/data; needs the
+ * built binary.
  */
 #include <stdarg.h>
 #include <stdio.h>

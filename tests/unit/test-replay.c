@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-replay.c: `echoguard replay` on a real capture (../shared/data).
+ * test-replay.c: `echoguard replay` on a real capture (../shared/data, else
+ * tests/data).
  *
  * A model is trained here from the capture's own extracted rows (echoguard
  * extract muted and active, eg_dataset_load, eg_train: app data is
