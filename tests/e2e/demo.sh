@@ -8,7 +8,7 @@
 #   3. microphone muted: the device keeps its keep-alives, and tries to
 #      upload voice it should not -- watch it being dropped;
 #   4. microphone on, a person talks: the voice goes through;
-#   5. shows the daemon's journald statistics entry.
+#   5. stops the daemon and shows its exit statistics entry in journald.
 # Usage: demo.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "${1:-build}" && pwd)
@@ -51,9 +51,24 @@ echo "device sent voice $(eg_sum_log "$EG_TMP/talk.jsonl" send voice) B; cloud g
 kill $TAIL 2>/dev/null
 say "kernel queue counters (queue waiting queue-full undeliverable id_sequence)"
 eg_kcounters
+# The daemon writes its final statistics entry as it exits (after the
+# queues stopped: the totals of the whole run); make sure a journald is
+# there to take it, then read the newest entry of this daemon. Not
+# `--since T -n 1`: with --since, journalctl's -n counts from T, and
+# printed the first periodic entry.
+eg_journald
 kill -TERM $EG_DAEMON_PID
 wait $EG_DAEMON_PID
 sleep 0.5
-say "journald: the last statistics entry (journalctl -t echoguardd EG_EVENT=stats -o verbose)"
-journalctl --no-pager -o verbose --since "@$EG_DAEMON_T0" _PID=$EG_DAEMON_PID EG_EVENT=stats -n 1 |
-	grep -E "MESSAGE=|EG_(PACKETS|ACCEPTED|DROPPED|BYTES_DROPPED|CLASS_[A-Z_]+|REASON_(CLASS_DROP|DROPPED_RANGE|CONTROL)|LOST|FLOWS_ACTIVE|KERNEL_[A-Z_]+|MIC)="
+say "journald: the daemon's exit statistics entry (journalctl -t echoguardd EG_EVENT=stats -o verbose -r -n 1)"
+journalctl --no-pager -o verbose --since "@$EG_DAEMON_T0" _PID=$EG_DAEMON_PID EG_EVENT=stats -r -n 1 >"$EG_TMP/exit-entry"
+# -o verbose lists the fields in no fixed order: print them in this one.
+for f in MESSAGE EG_UPTIME_S EG_PACKETS EG_ACCEPTED EG_DROPPED EG_BYTES_DROPPED \
+	'EG_CLASS_[A-Z_]+' EG_REASON_CLASS_DROP EG_REASON_DROPPED_RANGE \
+	EG_REASON_CONTROL EG_LOST EG_FLOWS_ACTIVE 'EG_KERNEL_[A-Z_]+' EG_MIC; do
+	grep -E "^ +$f=" "$EG_TMP/exit-entry"
+done
+# The same totals went to the daemon's stderr as its last "stats:" line.
+last=$(grep -o "stats: .*" "$EG_TMP/daemon.log" | tail -1)
+grep -qF "MESSAGE=${last#stats: }" "$EG_TMP/exit-entry" ||
+	echo "note: journald's newest entry is not the exit entry the daemon printed: ${last:-none}"
