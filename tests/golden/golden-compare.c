@@ -410,8 +410,11 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (n_data < 4)
-				data[++n_data] = optarg;
+			if (n_data == 4) {
+				fprintf(stderr, "golden-compare: at most 4 --data\n");
+				return 2;
+			}
+			data[++n_data] = optarg;
 			break;
 		case 'D': device = optarg; break;
 		case 'm': min_pct = atof(optarg); break;
