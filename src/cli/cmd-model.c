@@ -170,8 +170,11 @@ static int bench(const struct eg_forest *f, const char *csv, unsigned rows)
 		cli_error("batch and one-row predictions differ");
 		r = -EPROTO;
 	}
-	printf("%u rows: one row %.1f ns, batch %.1f ns/row, %zu bytes\n",
-	       n, t_one, t_batch, eg_forest_mem_bytes(f));
+	/* The table models/card.py reads (layout, ns, ns, bytes). */
+	printf("%-16s %12s %12s %10s  (%u rows)\n", "layout", "one-row ns",
+	       "batch ns/row", "bytes", n);
+	printf("%-16s %12.1f %12.1f %10zu\n", "compact8-dfs-x16", t_one,
+	       t_batch, eg_forest_mem_bytes(f));
 out:
 	free(fn);
 	free(one);
