@@ -332,133 +332,155 @@ static int class_of(struct loader *L, const char *s, const char *file,
 	return 0;
 }
 
+/* One CSV being read: its header's columns mapped to the spec. */
+struct csvfile {
+	const char *path, *label;
+	char **fld, **hdr;
+	int *fcol, lcol, gcol, ncol;
+	unsigned long lineno;
+};
+
+static int missing_col(struct loader *L, const struct csvfile *cf,
+		       const char *col, const char *what)
+{
+	eg_err_set(L->err, L->errlen, "%s:1: column %s: missing from the "
+		"header%s", cf->path, col, what);
+	return -EINVAL;
+}
+
+/* Parses the header line (in place) and finds the feature, label and
+ * group columns. */
+static int map_header(struct loader *L, struct csvfile *cf, char *hline,
+		      const char **fnames, unsigned nf)
+{
+	unsigned i;
+
+	chomp(hline);
+	cf->ncol = split_fields(hline, cf->hdr, MAX_FIELDS);
+	if (cf->ncol < 0) {
+		eg_err_set(L->err, L->errlen, "%s:1: more than %d columns",
+			cf->path, MAX_FIELDS);
+		return -EINVAL;
+	}
+	for (i = 0; i < nf; i++) {
+		cf->fcol[i] = find_col(cf->hdr, cf->ncol, fnames[i]);
+		if (cf->fcol[i] < 0)
+			return missing_col(L, cf, fnames[i], "");
+	}
+	cf->lcol = find_col(cf->hdr, cf->ncol, cf->label);
+	if (cf->lcol < 0)
+		return missing_col(L, cf, cf->label, " (the label)");
+	cf->gcol = -1;
+	if (L->spec->group) {
+		cf->gcol = find_col(cf->hdr, cf->ncol, L->spec->group);
+		if (cf->gcol < 0)
+			return missing_col(L, cf, L->spec->group,
+					   " (the group)");
+	}
+	return 0;
+}
+
+/* Without a fixed class list the labels are remembered as discovered
+ * (renumbered once every file is read). */
+static int keep_raw_class(struct loader *L, unsigned y)
+{
+	if (L->d->n_rows > L->raw_cap) {
+		uint16_t *ny = realloc(L->raw_y, L->d->cap_rows *
+				       sizeof(uint16_t));
+
+		if (!ny)
+			return -ENOMEM;
+		L->raw_y = ny;
+		L->raw_cap = L->d->cap_rows;
+	}
+	L->raw_y[L->d->n_rows - 1] = (uint16_t)y;
+	return 0;
+}
+
+/* One data line (in place): its features into row, then the dataset. */
+static int load_line(struct loader *L, struct csvfile *cf, char *line,
+		     const char **fnames, unsigned nf, float *row)
+{
+	int n = split_fields(line, cf->fld, MAX_FIELDS), r;
+	unsigned i, y;
+
+	if (n != cf->ncol) {
+		eg_err_set(L->err, L->errlen, "%s:%lu: %d fields, the header "
+			"has %d", cf->path, cf->lineno, n, cf->ncol);
+		return -EINVAL;
+	}
+	for (i = 0; i < nf; i++) {
+		const char *v = cf->fld[cf->fcol[i]];
+		char *end;
+
+		errno = 0;
+		row[i] = strtof(v, &end);
+		if (end == v || *end || !isfinite(row[i])) {
+			eg_err_set(L->err, L->errlen, "%s:%lu: column %s: \"%s\" "
+				"is not a finite number", cf->path, cf->lineno,
+				fnames[i], v);
+			return -EINVAL;
+		}
+	}
+	r = class_of(L, cf->fld[cf->lcol], cf->path, cf->lineno, cf->label, &y);
+	if (r < 0)
+		return r;
+	r = eg_dataset_add(L->d, row, L->spec->classes ? y : 0,
+			   cf->gcol >= 0 ? cf->fld[cf->gcol] : NULL);
+	if (r < 0) {
+		eg_err_set(L->err, L->errlen, "%s:%lu: %s", cf->path,
+			cf->lineno, strerror(-r));
+		return r;
+	}
+	return L->spec->classes ? 0 : keep_raw_class(L, y);
+}
+
 static int load_file(struct loader *L, const char *path, const char **fnames,
 		     unsigned nf, float *row)
 {
-	const char *label = L->spec->label ? L->spec->label : "class";
-	char *line = NULL, **fld = NULL, **hdr = NULL, *hline = NULL;
+	struct csvfile cf = { .path = path, .lineno = 1,
+		.label = L->spec->label ? L->spec->label : "class" };
+	char *line = NULL, *hline = NULL;
 	size_t cap = 0;
-	unsigned long lineno = 1;
-	int *fcol = NULL, lcol, gcol = -1, ncol, n, r = 0;
-	unsigned i, y;
-	FILE *f;
+	int r = 0;
+	FILE *f = fopen(path, "re");
 
-	f = fopen(path, "re");
 	if (!f) {
 		r = -errno;
 		eg_err_set(L->err, L->errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	fld = malloc(MAX_FIELDS * sizeof(*fld));
-	hdr = malloc(MAX_FIELDS * sizeof(*hdr));
-	fcol = malloc(nf * sizeof(*fcol));
-	if (!fld || !hdr || !fcol) {
+	cf.fld = malloc(MAX_FIELDS * sizeof(*cf.fld));
+	cf.hdr = malloc(MAX_FIELDS * sizeof(*cf.hdr));
+	cf.fcol = malloc(nf * sizeof(*cf.fcol));
+	if (!cf.fld || !cf.hdr || !cf.fcol) {
 		r = -ENOMEM;
-		goto out;
-	}
-	if (getline(&hline, &cap, f) < 0) {
+	} else if (getline(&hline, &cap, f) < 0) {
 		eg_err_set(L->err, L->errlen, "%s:1: empty file, no header", path);
 		r = -EINVAL;
-		goto out;
+	} else {
+		cap = 0;
+		r = map_header(L, &cf, hline, fnames, nf);
 	}
-	cap = 0;
-	chomp(hline);
-	ncol = split_fields(hline, hdr, MAX_FIELDS);
-	if (ncol < 0) {
-		eg_err_set(L->err, L->errlen, "%s:1: more than %d columns", path,
-			MAX_FIELDS);
-		r = -EINVAL;
-		goto out;
-	}
-	for (i = 0; i < nf; i++) {
-		fcol[i] = find_col(hdr, ncol, fnames[i]);
-		if (fcol[i] < 0) {
-			eg_err_set(L->err, L->errlen, "%s:1: column %s: missing "
-				"from the header", path, fnames[i]);
-			r = -EINVAL;
-			goto out;
-		}
-	}
-	lcol = find_col(hdr, ncol, label);
-	if (lcol < 0) {
-		eg_err_set(L->err, L->errlen, "%s:1: column %s: missing from the "
-			"header (the label)", path, label);
-		r = -EINVAL;
-		goto out;
-	}
-	if (L->spec->group) {
-		gcol = find_col(hdr, ncol, L->spec->group);
-		if (gcol < 0) {
-			eg_err_set(L->err, L->errlen, "%s:1: column %s: missing "
-				"from the header (the group)", path,
-				L->spec->group);
-			r = -EINVAL;
-			goto out;
-		}
-	}
-	while (getline(&line, &cap, f) >= 0) {
-		lineno++;
+	while (r == 0 && getline(&line, &cap, f) >= 0) {
+		cf.lineno++;
 		chomp(line);
-		if (!*line)
-			continue;
-		n = split_fields(line, fld, MAX_FIELDS);
-		if (n != ncol) {
-			eg_err_set(L->err, L->errlen, "%s:%lu: %d fields, the "
-				"header has %d", path, lineno, n, ncol);
-			r = -EINVAL;
-			goto out;
-		}
-		for (i = 0; i < nf; i++) {
-			char *end;
-
-			errno = 0;
-			row[i] = strtof(fld[fcol[i]], &end);
-			if (end == fld[fcol[i]] || *end || !isfinite(row[i])) {
-				eg_err_set(L->err, L->errlen, "%s:%lu: column %s: "
-					"\"%s\" is not a finite number", path,
-					lineno, fnames[i], fld[fcol[i]]);
-				r = -EINVAL;
-				goto out;
-			}
-		}
-		r = class_of(L, fld[lcol], path, lineno, label, &y);
-		if (r < 0)
-			goto out;
-		r = eg_dataset_add(L->d, row, L->spec->classes ? y : 0,
-				   gcol >= 0 ? fld[gcol] : NULL);
-		if (r < 0) {
-			eg_err_set(L->err, L->errlen, "%s:%lu: %s", path, lineno,
-				strerror(-r));
-			goto out;
-		}
-		if (!L->spec->classes) {
-			if (L->d->n_rows > L->raw_cap) {
-				uint16_t *ny = realloc(L->raw_y, L->d->cap_rows *
-						       sizeof(uint16_t));
-
-				if (!ny) {
-					r = -ENOMEM;
-					goto out;
-				}
-				L->raw_y = ny;
-				L->raw_cap = L->d->cap_rows;
-			}
-			L->raw_y[L->d->n_rows - 1] = (uint16_t)y;
-		}
+		if (*line)
+			r = load_line(L, &cf, line, fnames, nf, row);
 	}
-	if (ferror(f)) {
+	if (r == 0 && ferror(f)) {
 		r = -EIO;
-		eg_err_set(L->err, L->errlen, "%s:%lu: read error", path, lineno);
+		eg_err_set(L->err, L->errlen, "%s:%lu: read error", path,
+			cf.lineno);
 	}
-out:
 	if (r == -ENOMEM)
 		eg_err_set(L->err, L->errlen, "%s:%lu: out of memory", path,
-			lineno);
+			cf.lineno);
 	free(line);
 	free(hline);
-	free(fld);
-	free(hdr);
-	free(fcol);
+	free(cf.fld);
+	free(cf.hdr);
+	free(cf.fcol);
 	fclose(f);
 	return r;
 }
