@@ -519,48 +519,87 @@ static int finish_classes(struct loader *L)
 	return 0;
 }
 
+/* The first file's header line (kept in *hline, split into *hv: the
+ * feature names may point into it), to resolve "every feature column". */
+static int first_header(const char *path, char **hline, char ***hv,
+			int *ret_ncol, char *err, size_t errlen)
+{
+	size_t cap = 0;
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f) {
+		r = -errno;
+		eg_err_set(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	r = getline(hline, &cap, f) < 0 ? -EINVAL : 0;
+	fclose(f);
+	if (r < 0) {
+		eg_err_set(err, errlen, "%s:1: empty file, no header", path);
+		return r;
+	}
+	chomp(*hline);
+	*hv = malloc(MAX_FIELDS * sizeof(**hv));
+	if (!*hv)
+		return -ENOMEM;
+	*ret_ncol = split_fields(*hline, *hv, MAX_FIELDS);
+	return 0;
+}
+
+/* Every file into L->d (created here with the nf feature names). */
+static int load_all(struct loader *L, const char *const *paths,
+		    unsigned n_paths, const char **fnames, unsigned nf)
+{
+	static const char *const placeholder[] = { "?" };
+	const struct eg_dataset_spec *spec = L->spec;
+	float *row;
+	unsigned i;
+	int r;
+
+	r = eg_dataset_new(nf, fnames, spec->classes ? spec->n_classes : 1,
+			   spec->classes ? spec->classes : placeholder, &L->d);
+	if (r < 0) {
+		eg_err_set(L->err, L->errlen, "bad dataset specification");
+		return r;
+	}
+	if (spec->schema)
+		eg_dataset_set_schema(L->d, spec->schema->name,
+				      spec->schema->version);
+	row = malloc(nf * sizeof(float));
+	if (!row)
+		return -ENOMEM;
+	for (i = 0; i < n_paths && r == 0; i++)
+		r = load_file(L, paths[i], fnames, nf, row);
+	free(row);
+	if (r == 0 && !spec->classes)
+		r = finish_classes(L);
+	if (r == 0 && L->d->n_rows == 0) {
+		eg_err_set(L->err, L->errlen, "%s: no data rows", paths[0]);
+		r = -EINVAL;
+	}
+	return r;
+}
+
 int eg_dataset_load(const struct eg_dataset_spec *spec,
 		    const char *const *paths, unsigned n_paths,
 		    struct eg_dataset **ret, char *err, size_t errlen)
 {
-	static const char *const placeholder[] = { "?" };
 	struct loader L = { spec, NULL, NULL, 0, NULL, 0, err, errlen };
 	const char **fnames = NULL;
-	char *hline = NULL;
-	char **hv = NULL;
+	char *hline = NULL, **hv = NULL;
 	unsigned nf = 0, i;
-	size_t cap = 0;
-	float *row = NULL;
-	int r, owned = 0, ncol;
-	FILE *f;
+	int r, owned = 0, ncol = 0;
 
 	if (n_paths == 0) {
 		eg_err_set(err, errlen, "no input files");
 		return -EINVAL;
 	}
-	/* Read the first header to resolve "every feature column". */
-	f = fopen(paths[0], "re");
-	if (!f) {
-		r = -errno;
-		eg_err_set(err, errlen, "%s: %s", paths[0], strerror(errno));
-		return r;
-	}
-	if (getline(&hline, &cap, f) < 0) {
-		fclose(f);
-		free(hline);
-		eg_err_set(err, errlen, "%s:1: empty file, no header", paths[0]);
-		return -EINVAL;
-	}
-	fclose(f);
-	chomp(hline);
-	hv = malloc(MAX_FIELDS * sizeof(*hv));
-	if (!hv) {
-		r = -ENOMEM;
-		goto out;
-	}
-	ncol = split_fields(hline, hv, MAX_FIELDS);
-	r = spec_features(spec, hv, ncol < 0 ? 0 : ncol,
-			  spec->label ? spec->label : "class", &fnames, &nf);
+	r = first_header(paths[0], &hline, &hv, &ncol, err, errlen);
+	if (r == 0)
+		r = spec_features(spec, hv, ncol < 0 ? 0 : ncol,
+				  spec->label ? spec->label : "class",
+				  &fnames, &nf);
 	if (r < 0)
 		goto out;
 	owned = r;
@@ -570,38 +609,11 @@ int eg_dataset_load(const struct eg_dataset_spec *spec,
 		r = -EINVAL;
 		goto out;
 	}
-	r = eg_dataset_new(nf, fnames, spec->classes ? spec->n_classes : 1,
-			   spec->classes ? spec->classes : placeholder, &L.d);
-	if (r < 0) {
-		eg_err_set(err, errlen, "bad dataset specification");
-		goto out;
+	r = load_all(&L, paths, n_paths, fnames, nf);
+	if (r == 0) {
+		*ret = L.d;
+		L.d = NULL;
 	}
-	if (spec->schema)
-		eg_dataset_set_schema(L.d, spec->schema->name,
-				      spec->schema->version);
-	row = malloc(nf * sizeof(float));
-	if (!row) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n_paths; i++) {
-		r = load_file(&L, paths[i], fnames, nf, row);
-		if (r < 0)
-			goto out;
-	}
-	if (!spec->classes) {
-		r = finish_classes(&L);
-		if (r < 0)
-			goto out;
-	}
-	if (L.d->n_rows == 0) {
-		eg_err_set(err, errlen, "%s: no data rows", paths[0]);
-		r = -EINVAL;
-		goto out;
-	}
-	*ret = L.d;
-	L.d = NULL;
-	r = 0;
 out:
 	if (r == -ENOMEM && err && !*err)
 		eg_err_set(err, errlen, "out of memory");
@@ -612,7 +624,6 @@ out:
 	free(L.raw_y);
 	if (owned)
 		free(fnames);
-	free(row);
 	free(hv);
 	free(hline);
 	return r;
