@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * echoguard model info|dump|bench: inspect a model file, and measure
- * inference per layout (the numbers in docs/forest.md).
+ * echoguard model info|dump|bench: inspect a model file, and time its
+ * inference (the layout comparison is tests/bench/bench-layouts.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include "cli.h"
+#include "echoguard/forest/inspect.h"
 #include "echoguard/forest/train.h"
 #include "forest-common.h"
-#include "forest-internal.h"
 
 static void usage(FILE *f)
 {
@@ -23,66 +23,82 @@ static void usage(FILE *f)
 "       echoguard model bench MODEL DATA.csv [ROWS]\n");
 }
 
+static void print_names(const char *label, unsigned n,
+			const char *(*name)(const struct eg_forest *, unsigned),
+			const struct eg_forest *f)
+{
+	unsigned i;
+
+	printf("%s", label);
+	for (i = 0; i < n; i++)
+		printf(" %s", name(f, i));
+}
+
 static int info(const char *path, const struct eg_forest *f)
 {
-	double *imp = malloc(f->n_features * sizeof(double));
+	unsigned nf = eg_forest_n_features(f), i;
+	double *imp = malloc(nf * sizeof(double));
+	const char **names = malloc(nf * sizeof(*names));
 	struct stat st;
-	unsigned i;
 
 	printf("file:       %s (%lld bytes)\n", path,
 	       stat(path, &st) == 0 ? (long long)st.st_size : -1LL);
-	printf("schema:     %s version %u, %u features\n", f->schema_name,
-	       f->schema_version, f->n_features);
-	printf("features:  ");
-	for (i = 0; i < f->n_features; i++)
-		printf(" %s", f->feature_names[i]);
-	printf("\nclasses:    %u:", f->n_classes);
-	for (i = 0; i < f->n_classes; i++)
-		printf(" %s", f->class_names[i]);
+	printf("schema:     %s version %u, %u features\n",
+	       eg_forest_schema_name(f), eg_forest_schema_version(f), nf);
+	print_names("features:  ", nf, eg_forest_feature_name, f);
+	printf("\nclasses:    %u:", eg_forest_n_classes(f));
+	print_names("", eg_forest_n_classes(f), eg_forest_class_name, f);
 	printf("\ntrees:      %u, %zu nodes, %zu leaves, max depth %u\n",
-	       f->n_trees, f->n_nodes, f->n_leaves, f->max_depth);
+	       eg_forest_n_trees(f), eg_forest_n_nodes(f),
+	       eg_forest_n_leaves(f), eg_forest_max_depth(f));
 	printf("inference:  %zu bytes in layout %s\n", eg_forest_mem_bytes(f),
-	       eg_layout_name(f->layout));
+	       "compact8-dfs-x16");
 	printf("metadata:   %s\n", eg_forest_meta(f)[0] ? eg_forest_meta(f) :
 	       "(none)");
-	if (imp) {
+	if (imp && names) {
+		for (i = 0; i < nf; i++)
+			names[i] = eg_forest_feature_name(f, i);
 		eg_forest_importances(f, imp);
-		eg_report_print_importances(imp,
-			(const char *const *)f->feature_names, f->n_features,
-			stdout);
-		free(imp);
+		eg_report_print_importances(imp, names, nf, stdout);
 	}
+	free(imp);
+	free(names);
 	return 0;
+}
+
+static void dump_leaf(const struct eg_forest *f, const double *p)
+{
+	unsigned c;
+
+	printf("leaf");
+	for (c = 0; c < eg_forest_n_classes(f); c++)
+		if (p[c] > 0)
+			printf(" %s=%.4g", eg_forest_class_name(f, c), p[c]);
+	printf("\n");
 }
 
 static void dump_tree(const struct eg_forest *f, unsigned t)
 {
-	const struct eg_rawtree *tr = &f->trees[t];
-	uint32_t *depth = calloc(tr->n_nodes, sizeof(*depth)), i, c;
+	uint32_t nn = eg_forest_tree_n_nodes(f, t), i;
+	uint32_t *depth = calloc(nn, sizeof(*depth));
+	struct eg_forest_node n;
 
-	printf("tree %u: %u nodes, %u leaves\n", t, tr->n_nodes, tr->n_leaves);
-	for (i = 0; i < tr->n_nodes; i++) {
-		const struct eg_rawnode *n = &tr->nodes[i];
+	printf("tree %u: %u nodes, %u leaves\n", t, nn,
+	       eg_forest_tree_n_leaves(f, t));
+	for (i = 0; i < nn && eg_forest_tree_node(f, t, i, &n) == 0; i++) {
 		unsigned d = depth ? depth[i] : 0;
 
 		printf("%*s[%u] ", (int)(2 * d), "", i);
-		if (n->feature == EG_LEAF_FEATURE) {
-			const double *p = tr->leaf_proba +
-				(size_t)n->left * f->n_classes;
-
-			printf("leaf");
-			for (c = 0; c < f->n_classes; c++)
-				if (p[c] > 0)
-					printf(" %s=%.4g", f->class_names[c], p[c]);
-			printf("\n");
+		if (n.leaf) {
+			dump_leaf(f, n.proba);
 			continue;
 		}
 		printf("%s <= %.9g ? [%u] : [%u]\n",
-		       f->feature_names[n->feature], n->threshold, n->left,
-		       n->right);
+		       eg_forest_feature_name(f, n.feature), n.threshold,
+		       n.left, n.right);
 		if (depth) {
-			depth[n->left] = d + 1;
-			depth[n->right] = d + 1;
+			depth[n.left] = d + 1;
+			depth[n.right] = d + 1;
 		}
 	}
 	free(depth);
@@ -98,77 +114,71 @@ static double cpu_now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int bench(const struct eg_forest *cf, const char *csv, unsigned rows)
+/* ns per row: one row at a time, as the daemon calls it per packet, or
+ * the whole set in one eg_forest_predict_batch call; repeated for 0.3 s. */
+static double time_rows(const struct eg_forest *f, const float *x,
+			unsigned n, uint32_t *cls, int batch)
 {
-	struct eg_forest *f = (struct eg_forest *)cf;
+	float proba[EG_MAX_CLASSES];
+	unsigned nf = eg_forest_n_features(f), i, rep = 0;
+	double t0 = cpu_now();
+
+	do {
+		if (batch)
+			eg_forest_predict_batch(f, x, n, cls, NULL);
+		else
+			for (i = 0; i < n; i++)
+				cls[i] = eg_forest_predict(f, x + (size_t)i * nf,
+							   proba);
+		rep++;
+	} while (cpu_now() - t0 < 0.3);
+	return (cpu_now() - t0) / ((double)rep * n) * 1e9;
+}
+
+static int bench(const struct eg_forest *f, const char *csv, unsigned rows)
+{
 	struct eg_dataset_spec spec = { 0 };
 	struct eg_dataset *d = NULL;
-	const char **fn = malloc(f->n_features * sizeof(*fn));
-	uint32_t *cls = NULL, *ref = NULL;
-	float proba[EG_MAX_CLASSES];
+	unsigned nf = eg_forest_n_features(f), i, n;
+	const char **fn = malloc(nf * sizeof(*fn));
+	uint32_t *one = NULL, *batch = NULL;
+	double t_one, t_batch;
 	char err[1024];
-	unsigned i, l, n, rep;
 	int r = -ENOMEM;
 
 	if (!fn)
 		return r;
-	for (i = 0; i < f->n_features; i++)
-		fn[i] = f->feature_names[i];
+	for (i = 0; i < nf; i++)
+		fn[i] = eg_forest_feature_name(f, i);
 	spec.features = fn;
-	spec.n_features = f->n_features;
+	spec.n_features = nf;
 	r = eg_dataset_load(&spec, &csv, 1, &d, err, sizeof(err));
 	if (r < 0) {
 		cli_error("%s", err);
 		goto out;
 	}
 	n = rows && rows < d->n_rows ? rows : d->n_rows;
-	cls = malloc(n * sizeof(*cls));
-	ref = malloc(n * sizeof(*ref));
-	if (!cls || !ref)
+	one = malloc(n * sizeof(*one));
+	batch = malloc(n * sizeof(*batch));
+	r = -ENOMEM;
+	if (!one || !batch)
 		goto out;
-	printf("%-16s %12s %12s %10s  (* = default)\n", "layout", "one-row ns",
-	       "batch ns/row", "bytes");
-	for (l = 0; l < EG_LAYOUT_COUNT; l++) {
-		double t0, one, batch;
-		unsigned sink = 0;
-
-		r = eg_forest_set_layout(f, (enum eg_layout)l);
-		if (r < 0)
-			goto out;
-		/* One row at a time, as the daemon calls it per packet. */
-		rep = 0;
-		t0 = cpu_now();
-		do {
-			for (i = 0; i < n; i++)
-				sink += eg_forest_predict(f, d->x + (size_t)i *
-							  f->n_features, proba);
-			rep++;
-		} while (cpu_now() - t0 < 0.3);
-		one = (cpu_now() - t0) / ((double)rep * n) * 1e9;
-		rep = 0;
-		t0 = cpu_now();
-		do {
-			eg_forest_predict_batch(f, d->x, n, cls, NULL);
-			rep++;
-		} while (cpu_now() - t0 < 0.3);
-		batch = (cpu_now() - t0) / ((double)rep * n) * 1e9;
-		if (l == 0)
-			memcpy(ref, cls, n * sizeof(*ref));
-		else if (memcmp(ref, cls, n * sizeof(*ref))) {
-			cli_error("layout %s predicts differently", eg_layout_name(l));
-			r = -EPROTO;
-			goto out;
-		}
-		printf("%-16s %12.1f %12.1f %10zu%s\n", eg_layout_name(l), one,
-		       batch, eg_forest_mem_bytes(f),
-		       l == EG_LAYOUT_DEFAULT ? " *" :
-		       sink == 0xffffffff ? " " : "");
+	t_one = time_rows(f, d->x, n, one, 0);
+	t_batch = time_rows(f, d->x, n, batch, 1);
+	r = 0;
+	if (memcmp(one, batch, n * sizeof(*one))) {
+		cli_error("batch and one-row predictions differ");
+		r = -EPROTO;
 	}
-	r = eg_forest_set_layout(f, EG_LAYOUT_DEFAULT);
+	/* The table models/card.py reads (layout, ns, ns, bytes). */
+	printf("%-16s %12s %12s %10s  (%u rows)\n", "layout", "one-row ns",
+	       "batch ns/row", "bytes", n);
+	printf("%-16s %12.1f %12.1f %10zu\n", "compact8-dfs-x16", t_one,
+	       t_batch, eg_forest_mem_bytes(f));
 out:
 	free(fn);
-	free(cls);
-	free(ref);
+	free(one);
+	free(batch);
 	eg_dataset_free(d);
 	return r;
 }
@@ -194,13 +204,13 @@ int cmd_model(int argc, char **argv)
 	if (!strcmp(argv[1], "info")) {
 		info(argv[2], f);
 	} else if (!strcmp(argv[1], "dump")) {
-		unsigned t, from = 0, to = f->n_trees;
+		unsigned t, from = 0, to = eg_forest_n_trees(f);
 
 		if (argc > 3) {
 			from = (unsigned)strtoul(argv[3], NULL, 10);
-			if (from >= f->n_trees) {
+			if (from >= to) {
 				cli_error("tree %s: the model has %u trees",
-					  argv[3], f->n_trees);
+					  argv[3], to);
 				rc = 2;
 				goto out;
 			}

@@ -332,133 +332,155 @@ static int class_of(struct loader *L, const char *s, const char *file,
 	return 0;
 }
 
+/* One CSV being read: its header's columns mapped to the spec. */
+struct csvfile {
+	const char *path, *label;
+	char **fld, **hdr;
+	int *fcol, lcol, gcol, ncol;
+	unsigned long lineno;
+};
+
+static int missing_col(struct loader *L, const struct csvfile *cf,
+		       const char *col, const char *what)
+{
+	eg_err_set(L->err, L->errlen, "%s:1: column %s: missing from the "
+		"header%s", cf->path, col, what);
+	return -EINVAL;
+}
+
+/* Parses the header line (in place) and finds the feature, label and
+ * group columns. */
+static int map_header(struct loader *L, struct csvfile *cf, char *hline,
+		      const char **fnames, unsigned nf)
+{
+	unsigned i;
+
+	chomp(hline);
+	cf->ncol = split_fields(hline, cf->hdr, MAX_FIELDS);
+	if (cf->ncol < 0) {
+		eg_err_set(L->err, L->errlen, "%s:1: more than %d columns",
+			cf->path, MAX_FIELDS);
+		return -EINVAL;
+	}
+	for (i = 0; i < nf; i++) {
+		cf->fcol[i] = find_col(cf->hdr, cf->ncol, fnames[i]);
+		if (cf->fcol[i] < 0)
+			return missing_col(L, cf, fnames[i], "");
+	}
+	cf->lcol = find_col(cf->hdr, cf->ncol, cf->label);
+	if (cf->lcol < 0)
+		return missing_col(L, cf, cf->label, " (the label)");
+	cf->gcol = -1;
+	if (L->spec->group) {
+		cf->gcol = find_col(cf->hdr, cf->ncol, L->spec->group);
+		if (cf->gcol < 0)
+			return missing_col(L, cf, L->spec->group,
+					   " (the group)");
+	}
+	return 0;
+}
+
+/* Without a fixed class list the labels are remembered as discovered
+ * (renumbered once every file is read). */
+static int keep_raw_class(struct loader *L, unsigned y)
+{
+	if (L->d->n_rows > L->raw_cap) {
+		uint16_t *ny = realloc(L->raw_y, L->d->cap_rows *
+				       sizeof(uint16_t));
+
+		if (!ny)
+			return -ENOMEM;
+		L->raw_y = ny;
+		L->raw_cap = L->d->cap_rows;
+	}
+	L->raw_y[L->d->n_rows - 1] = (uint16_t)y;
+	return 0;
+}
+
+/* One data line (in place): its features into row, then the dataset. */
+static int load_line(struct loader *L, struct csvfile *cf, char *line,
+		     const char **fnames, unsigned nf, float *row)
+{
+	int n = split_fields(line, cf->fld, MAX_FIELDS), r;
+	unsigned i, y;
+
+	if (n != cf->ncol) {
+		eg_err_set(L->err, L->errlen, "%s:%lu: %d fields, the header "
+			"has %d", cf->path, cf->lineno, n, cf->ncol);
+		return -EINVAL;
+	}
+	for (i = 0; i < nf; i++) {
+		const char *v = cf->fld[cf->fcol[i]];
+		char *end;
+
+		errno = 0;
+		row[i] = strtof(v, &end);
+		if (end == v || *end || !isfinite(row[i])) {
+			eg_err_set(L->err, L->errlen, "%s:%lu: column %s: \"%s\" "
+				"is not a finite number", cf->path, cf->lineno,
+				fnames[i], v);
+			return -EINVAL;
+		}
+	}
+	r = class_of(L, cf->fld[cf->lcol], cf->path, cf->lineno, cf->label, &y);
+	if (r < 0)
+		return r;
+	r = eg_dataset_add(L->d, row, L->spec->classes ? y : 0,
+			   cf->gcol >= 0 ? cf->fld[cf->gcol] : NULL);
+	if (r < 0) {
+		eg_err_set(L->err, L->errlen, "%s:%lu: %s", cf->path,
+			cf->lineno, strerror(-r));
+		return r;
+	}
+	return L->spec->classes ? 0 : keep_raw_class(L, y);
+}
+
 static int load_file(struct loader *L, const char *path, const char **fnames,
 		     unsigned nf, float *row)
 {
-	const char *label = L->spec->label ? L->spec->label : "class";
-	char *line = NULL, **fld = NULL, **hdr = NULL, *hline = NULL;
+	struct csvfile cf = { .path = path, .lineno = 1,
+		.label = L->spec->label ? L->spec->label : "class" };
+	char *line = NULL, *hline = NULL;
 	size_t cap = 0;
-	unsigned long lineno = 1;
-	int *fcol = NULL, lcol, gcol = -1, ncol, n, r = 0;
-	unsigned i, y;
-	FILE *f;
+	int r = 0;
+	FILE *f = fopen(path, "re");
 
-	f = fopen(path, "re");
 	if (!f) {
 		r = -errno;
 		eg_err_set(L->err, L->errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	fld = malloc(MAX_FIELDS * sizeof(*fld));
-	hdr = malloc(MAX_FIELDS * sizeof(*hdr));
-	fcol = malloc(nf * sizeof(*fcol));
-	if (!fld || !hdr || !fcol) {
+	cf.fld = malloc(MAX_FIELDS * sizeof(*cf.fld));
+	cf.hdr = malloc(MAX_FIELDS * sizeof(*cf.hdr));
+	cf.fcol = malloc(nf * sizeof(*cf.fcol));
+	if (!cf.fld || !cf.hdr || !cf.fcol) {
 		r = -ENOMEM;
-		goto out;
-	}
-	if (getline(&hline, &cap, f) < 0) {
+	} else if (getline(&hline, &cap, f) < 0) {
 		eg_err_set(L->err, L->errlen, "%s:1: empty file, no header", path);
 		r = -EINVAL;
-		goto out;
+	} else {
+		cap = 0;
+		r = map_header(L, &cf, hline, fnames, nf);
 	}
-	cap = 0;
-	chomp(hline);
-	ncol = split_fields(hline, hdr, MAX_FIELDS);
-	if (ncol < 0) {
-		eg_err_set(L->err, L->errlen, "%s:1: more than %d columns", path,
-			MAX_FIELDS);
-		r = -EINVAL;
-		goto out;
-	}
-	for (i = 0; i < nf; i++) {
-		fcol[i] = find_col(hdr, ncol, fnames[i]);
-		if (fcol[i] < 0) {
-			eg_err_set(L->err, L->errlen, "%s:1: column %s: missing "
-				"from the header", path, fnames[i]);
-			r = -EINVAL;
-			goto out;
-		}
-	}
-	lcol = find_col(hdr, ncol, label);
-	if (lcol < 0) {
-		eg_err_set(L->err, L->errlen, "%s:1: column %s: missing from the "
-			"header (the label)", path, label);
-		r = -EINVAL;
-		goto out;
-	}
-	if (L->spec->group) {
-		gcol = find_col(hdr, ncol, L->spec->group);
-		if (gcol < 0) {
-			eg_err_set(L->err, L->errlen, "%s:1: column %s: missing "
-				"from the header (the group)", path,
-				L->spec->group);
-			r = -EINVAL;
-			goto out;
-		}
-	}
-	while (getline(&line, &cap, f) >= 0) {
-		lineno++;
+	while (r == 0 && getline(&line, &cap, f) >= 0) {
+		cf.lineno++;
 		chomp(line);
-		if (!*line)
-			continue;
-		n = split_fields(line, fld, MAX_FIELDS);
-		if (n != ncol) {
-			eg_err_set(L->err, L->errlen, "%s:%lu: %d fields, the "
-				"header has %d", path, lineno, n, ncol);
-			r = -EINVAL;
-			goto out;
-		}
-		for (i = 0; i < nf; i++) {
-			char *end;
-
-			errno = 0;
-			row[i] = strtof(fld[fcol[i]], &end);
-			if (end == fld[fcol[i]] || *end || !isfinite(row[i])) {
-				eg_err_set(L->err, L->errlen, "%s:%lu: column %s: "
-					"\"%s\" is not a finite number", path,
-					lineno, fnames[i], fld[fcol[i]]);
-				r = -EINVAL;
-				goto out;
-			}
-		}
-		r = class_of(L, fld[lcol], path, lineno, label, &y);
-		if (r < 0)
-			goto out;
-		r = eg_dataset_add(L->d, row, L->spec->classes ? y : 0,
-				   gcol >= 0 ? fld[gcol] : NULL);
-		if (r < 0) {
-			eg_err_set(L->err, L->errlen, "%s:%lu: %s", path, lineno,
-				strerror(-r));
-			goto out;
-		}
-		if (!L->spec->classes) {
-			if (L->d->n_rows > L->raw_cap) {
-				uint16_t *ny = realloc(L->raw_y, L->d->cap_rows *
-						       sizeof(uint16_t));
-
-				if (!ny) {
-					r = -ENOMEM;
-					goto out;
-				}
-				L->raw_y = ny;
-				L->raw_cap = L->d->cap_rows;
-			}
-			L->raw_y[L->d->n_rows - 1] = (uint16_t)y;
-		}
+		if (*line)
+			r = load_line(L, &cf, line, fnames, nf, row);
 	}
-	if (ferror(f)) {
+	if (r == 0 && ferror(f)) {
 		r = -EIO;
-		eg_err_set(L->err, L->errlen, "%s:%lu: read error", path, lineno);
+		eg_err_set(L->err, L->errlen, "%s:%lu: read error", path,
+			cf.lineno);
 	}
-out:
 	if (r == -ENOMEM)
 		eg_err_set(L->err, L->errlen, "%s:%lu: out of memory", path,
-			lineno);
+			cf.lineno);
 	free(line);
 	free(hline);
-	free(fld);
-	free(hdr);
-	free(fcol);
+	free(cf.fld);
+	free(cf.hdr);
+	free(cf.fcol);
 	fclose(f);
 	return r;
 }
@@ -497,48 +519,87 @@ static int finish_classes(struct loader *L)
 	return 0;
 }
 
+/* The first file's header line (kept in *hline, split into *hv: the
+ * feature names may point into it), to resolve "every feature column". */
+static int first_header(const char *path, char **hline, char ***hv,
+			int *ret_ncol, char *err, size_t errlen)
+{
+	size_t cap = 0;
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f) {
+		r = -errno;
+		eg_err_set(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	r = getline(hline, &cap, f) < 0 ? -EINVAL : 0;
+	fclose(f);
+	if (r < 0) {
+		eg_err_set(err, errlen, "%s:1: empty file, no header", path);
+		return r;
+	}
+	chomp(*hline);
+	*hv = malloc(MAX_FIELDS * sizeof(**hv));
+	if (!*hv)
+		return -ENOMEM;
+	*ret_ncol = split_fields(*hline, *hv, MAX_FIELDS);
+	return 0;
+}
+
+/* Every file into L->d (created here with the nf feature names). */
+static int load_all(struct loader *L, const char *const *paths,
+		    unsigned n_paths, const char **fnames, unsigned nf)
+{
+	static const char *const placeholder[] = { "?" };
+	const struct eg_dataset_spec *spec = L->spec;
+	float *row;
+	unsigned i;
+	int r;
+
+	r = eg_dataset_new(nf, fnames, spec->classes ? spec->n_classes : 1,
+			   spec->classes ? spec->classes : placeholder, &L->d);
+	if (r < 0) {
+		eg_err_set(L->err, L->errlen, "bad dataset specification");
+		return r;
+	}
+	if (spec->schema)
+		eg_dataset_set_schema(L->d, spec->schema->name,
+				      spec->schema->version);
+	row = malloc(nf * sizeof(float));
+	if (!row)
+		return -ENOMEM;
+	for (i = 0; i < n_paths && r == 0; i++)
+		r = load_file(L, paths[i], fnames, nf, row);
+	free(row);
+	if (r == 0 && !spec->classes)
+		r = finish_classes(L);
+	if (r == 0 && L->d->n_rows == 0) {
+		eg_err_set(L->err, L->errlen, "%s: no data rows", paths[0]);
+		r = -EINVAL;
+	}
+	return r;
+}
+
 int eg_dataset_load(const struct eg_dataset_spec *spec,
 		    const char *const *paths, unsigned n_paths,
 		    struct eg_dataset **ret, char *err, size_t errlen)
 {
-	static const char *const placeholder[] = { "?" };
 	struct loader L = { spec, NULL, NULL, 0, NULL, 0, err, errlen };
 	const char **fnames = NULL;
-	char *hline = NULL;
-	char **hv = NULL;
+	char *hline = NULL, **hv = NULL;
 	unsigned nf = 0, i;
-	size_t cap = 0;
-	float *row = NULL;
-	int r, owned = 0, ncol;
-	FILE *f;
+	int r, owned = 0, ncol = 0;
 
 	if (n_paths == 0) {
 		eg_err_set(err, errlen, "no input files");
 		return -EINVAL;
 	}
-	/* Read the first header to resolve "every feature column". */
-	f = fopen(paths[0], "re");
-	if (!f) {
-		r = -errno;
-		eg_err_set(err, errlen, "%s: %s", paths[0], strerror(errno));
-		return r;
-	}
-	if (getline(&hline, &cap, f) < 0) {
-		fclose(f);
-		free(hline);
-		eg_err_set(err, errlen, "%s:1: empty file, no header", paths[0]);
-		return -EINVAL;
-	}
-	fclose(f);
-	chomp(hline);
-	hv = malloc(MAX_FIELDS * sizeof(*hv));
-	if (!hv) {
-		r = -ENOMEM;
-		goto out;
-	}
-	ncol = split_fields(hline, hv, MAX_FIELDS);
-	r = spec_features(spec, hv, ncol < 0 ? 0 : ncol,
-			  spec->label ? spec->label : "class", &fnames, &nf);
+	r = first_header(paths[0], &hline, &hv, &ncol, err, errlen);
+	if (r == 0)
+		r = spec_features(spec, hv, ncol < 0 ? 0 : ncol,
+				  spec->label ? spec->label : "class",
+				  &fnames, &nf);
 	if (r < 0)
 		goto out;
 	owned = r;
@@ -548,38 +609,11 @@ int eg_dataset_load(const struct eg_dataset_spec *spec,
 		r = -EINVAL;
 		goto out;
 	}
-	r = eg_dataset_new(nf, fnames, spec->classes ? spec->n_classes : 1,
-			   spec->classes ? spec->classes : placeholder, &L.d);
-	if (r < 0) {
-		eg_err_set(err, errlen, "bad dataset specification");
-		goto out;
+	r = load_all(&L, paths, n_paths, fnames, nf);
+	if (r == 0) {
+		*ret = L.d;
+		L.d = NULL;
 	}
-	if (spec->schema)
-		eg_dataset_set_schema(L.d, spec->schema->name,
-				      spec->schema->version);
-	row = malloc(nf * sizeof(float));
-	if (!row) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n_paths; i++) {
-		r = load_file(&L, paths[i], fnames, nf, row);
-		if (r < 0)
-			goto out;
-	}
-	if (!spec->classes) {
-		r = finish_classes(&L);
-		if (r < 0)
-			goto out;
-	}
-	if (L.d->n_rows == 0) {
-		eg_err_set(err, errlen, "%s: no data rows", paths[0]);
-		r = -EINVAL;
-		goto out;
-	}
-	*ret = L.d;
-	L.d = NULL;
-	r = 0;
 out:
 	if (r == -ENOMEM && err && !*err)
 		eg_err_set(err, errlen, "out of memory");
@@ -590,7 +624,6 @@ out:
 	free(L.raw_y);
 	if (owned)
 		free(fnames);
-	free(row);
 	free(hv);
 	free(hline);
 	return r;

@@ -7,7 +7,8 @@
  * the trainer produces and the file stores: nodes in depth-first preorder,
  * 16 bytes each, leaves pointing into a per-tree table of class
  * probabilities. eg_forest_finish() validates the raw trees and builds the
- * inference layout from them (see docs/forest.md for the layouts measured).
+ * inference layout from them (docs/forest.md; the other layouts measured
+ * there are in tests/bench/layouts.c).
  */
 #ifndef ECHOGUARD_FOREST_INTERNAL_H
 #define ECHOGUARD_FOREST_INTERNAL_H
@@ -31,22 +32,6 @@ struct eg_rawtree {
 	struct eg_rawnode *nodes;
 	double *leaf_proba;    /* n_leaves * n_classes */
 };
-
-/* The inference layouts studied (docs/forest.md). */
-enum eg_layout {
-	EG_LAYOUT_PLAIN = 0,   /* raw 16-byte nodes, preorder, tree by tree */
-	EG_LAYOUT_DFS8,        /* 8-byte nodes, preorder, left = next */
-	EG_LAYOUT_BFS8,        /* 8-byte nodes, breadth-first, siblings adjacent */
-	EG_LAYOUT_BFS8_X4,     /* BFS8, four trees stepped together */
-	EG_LAYOUT_DFS8_X4,     /* DFS8, four trees stepped together */
-	EG_LAYOUT_DFS8_X8,     /* DFS8, eight trees */
-	EG_LAYOUT_DFS8_X16,    /* DFS8, sixteen trees, then fours (default) */
-	EG_LAYOUT_BLK8,        /* 8-byte nodes, 3-level subtrees per 64-byte
-				  cache line, tree by tree */
-	EG_LAYOUT_BLK8_X4,     /* blocked, four trees stepped together */
-	EG_LAYOUT_COUNT,
-};
-#define EG_LAYOUT_DEFAULT EG_LAYOUT_DFS8_X16
 
 /* Compact node: meta bit 31 = leaf; then bit 30 = pure leaf whose class is
  * in bits 0..7 (no probability row: full trees have mostly pure leaves,
@@ -73,17 +58,12 @@ struct eg_forest {
 	double *importances;     /* n_features */
 	struct eg_rawtree *trees;
 
-	/* inference */
-	enum eg_layout layout;
-	struct eg_cnode *cnodes; /* all trees, concatenated */
+	/* inference: compact8-dfs (docs/forest.md) */
+	struct eg_cnode *cnodes; /* all trees, concatenated, preorder */
 	uint32_t *roots;         /* per tree: index of its root in cnodes */
-	uint32_t *plain_roots;   /* per tree: offset into plain */
-	struct eg_rawnode *plain;
-	uint32_t *plain_leaf;    /* per tree: first global leaf index */
-	double *leaves;          /* table leaves * n_classes (compact layouts:
-				    impure leaves only; plain: all) */
+	double *leaves;          /* impure leaves * n_classes */
 	uint32_t *leafmeta;      /* while building: global leaf -> meta */
-	size_t n_nodes, n_leaves, n_table, n_blocks;
+	size_t n_nodes, n_leaves, n_table;
 	unsigned max_depth;
 };
 
@@ -102,16 +82,21 @@ int eg_forest_alloc(const char *schema_name, uint32_t schema_version,
 int eg_forest_finish(struct eg_forest *f, char *err, size_t errlen);
 
 /* Batch prediction by blocks of rows walking one tree at a time (what
- * eg_forest_predict_batch uses for forests larger than the caches); DFS
- * layouts only, else -EOPNOTSUPP. Exposed for the tests. */
+ * eg_forest_predict_batch uses for forests larger than the caches).
+ * Exposed for the tests; returns 0. */
 int eg_forest_batch_blocked(const struct eg_forest *f, const float *x,
 			    size_t n, uint32_t *ret_class, float *ret_proba);
 
 /* Free the inference arrays (infer.c). */
 void eg_forest_layout_free(struct eg_forest *f);
 
-/* Rebuild the inference arrays in another layout (benchmarks). */
-int eg_forest_set_layout(struct eg_forest *f, enum eg_layout layout);
-const char *eg_layout_name(enum eg_layout layout);
+/* Build the inference arrays (compact8-dfs; eg_forest_finish calls it):
+ * -E2BIG when a tree is too wide for 19-bit child offsets. */
+int eg_forest_build_layout(struct eg_forest *f);
+
+/* The probability table of impure leaves (f->leaves, f->n_table) and each
+ * global leaf's compact meta word (f->leafmeta, freed by the caller). Also
+ * used by the layout benchmark (tests/bench/layouts.c). */
+int eg_forest_build_leaves(struct eg_forest *f);
 
 #endif

@@ -40,7 +40,6 @@ int eg_forest_alloc(const char *schema_name, uint32_t schema_version,
 	f->class_names = eg_strv_copy(class_names, n_classes, "c");
 	f->importances = calloc(n_features, sizeof(double));
 	f->trees = calloc(n_trees, sizeof(*f->trees));
-	f->layout = EG_LAYOUT_DEFAULT;
 	if (!f->schema_name || !f->feature_names || !f->class_names ||
 	    !f->importances || !f->trees) {
 		eg_forest_free(f);
@@ -205,7 +204,7 @@ int eg_forest_finish(struct eg_forest *f, char *err, size_t errlen)
 				"not a finite non-negative number", t);
 			return -EBADMSG;
 		}
-	r = eg_forest_set_layout(f, f->layout);
+	r = eg_forest_build_layout(f);
 	if (r == -E2BIG) {
 		eg_err_set(err, errlen, "a tree is too wide for the compact "
 			"layout");
@@ -246,12 +245,7 @@ int eg_forest_class_index(const struct eg_forest *f, const char *name)
 
 size_t eg_forest_mem_bytes(const struct eg_forest *f)
 {
-	size_t nodes = f->layout == EG_LAYOUT_PLAIN ?
-		f->n_nodes * sizeof(struct eg_rawnode) :
-		f->layout == EG_LAYOUT_BLK8 || f->layout == EG_LAYOUT_BLK8_X4 ?
-		f->n_blocks * 64 : f->n_nodes * sizeof(struct eg_cnode);
-
-	return nodes + f->n_table * f->n_classes * sizeof(double) +
+	return f->n_nodes * sizeof(struct eg_cnode) + f->n_table * f->n_classes * sizeof(double) +
 	       f->n_trees * 2 * sizeof(uint32_t);
 }
 

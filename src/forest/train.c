@@ -26,7 +26,7 @@
 
 #include "echoguard/data/smote.h"
 #include "echoguard/forest/train.h"
-#include "forest-internal.h"
+#include "train-internal.h"
 
 #define HIST_MAX_BYTES (64u << 20)
 
@@ -64,24 +64,6 @@ int eg_train_parse_max_features(const char *s, struct eg_train_params *p)
 	}
 	return 0;
 }
-
-/* --- shared training context -------------------------------------------- */
-
-struct ctx {
-	const struct eg_train_params *p;
-	uint32_t n, F, C;
-	uint32_t *code;     /* F * n, column-major */
-	float **vals;       /* per feature: sorted distinct values */
-	uint32_t *nvals;
-	uint16_t *y;        /* n */
-	double *cw;         /* C class weights */
-	unsigned mtry;
-	uint32_t hist_bins; /* histogram capacity in codes */
-	struct eg_forest *f;
-	double *imp;        /* trees * F */
-	unsigned next_tree;
-	int err;
-};
 
 struct vpair {
 	float v;
@@ -129,30 +111,6 @@ static int encode(struct ctx *c, const struct eg_dataset *d,
 	return 0;
 }
 
-/* --- per-thread work space ---------------------------------------------- */
-
-struct frame {
-	uint32_t lo, hi, depth, parent;
-	int side; /* 0 root, 1 left child of parent, 2 right */
-};
-
-struct work {
-	struct ctx *c;
-	struct eg_rng rng;
-	/* idx[i]: training row of sample i of the tree; yc[i]: its class in
-	 * bits 0..7 and bootstrap count above, kept aligned with idx so the
-	 * scans read labels sequentially instead of gathering them. */
-	uint32_t *idx, *yc, *keys, *vals, *tmpk, *tmpv, *cnt, *feat;
-	double *hist, *tot, *left;
-	uint32_t *hcnt;
-	struct frame *stack;
-	/* the tree being grown */
-	struct eg_rawnode *nodes;
-	double *leafp;
-	uint32_t n_nodes, cap_nodes, n_leaves, cap_leaves;
-	double *imp;
-};
-
 static void work_free(struct work *w)
 {
 	free(w->idx);
@@ -198,237 +156,6 @@ static int work_init(struct work *w, struct ctx *c)
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-/* --- impurity ----------------------------------------------------------- */
-
-static double impurity(const struct ctx *c, const double *cls, double W)
-{
-	double s = 0;
-	uint32_t k;
-
-	if (W <= 0)
-		return 0;
-	if (c->p->criterion == EG_CRIT_ENTROPY) {
-		for (k = 0; k < c->C; k++)
-			if (cls[k] > 0)
-				s -= cls[k] / W * log2(cls[k] / W);
-		return s;
-	}
-	for (k = 0; k < c->C; k++)
-		s += (cls[k] / W) * (cls[k] / W);
-	return 1 - s;
-}
-
-/* Larger is better; differs from -(WL*imp(L) + WR*imp(R)) by a constant. */
-static double proxy(const struct ctx *c, const double *L, const double *T,
-		    double WL, double W)
-{
-	double WR = W - WL, sl = 0, sr = 0, r;
-	uint32_t k;
-
-	if (c->p->criterion == EG_CRIT_ENTROPY) {
-		for (k = 0; k < c->C; k++) {
-			r = T[k] - L[k];
-			if (L[k] > 0)
-				sl += L[k] * log(L[k]);
-			if (r > 1e-12)
-				sr += r * log(r);
-		}
-		return sl + sr - WL * log(WL) - WR * log(WR);
-	}
-	for (k = 0; k < c->C; k++) {
-		r = T[k] - L[k];
-		sl += L[k] * L[k];
-		sr += r * r;
-	}
-	return sl / WL + sr / WR;
-}
-
-/* --- split search ------------------------------------------------------- */
-
-struct best {
-	double score;
-	int feature;
-	uint32_t code;     /* rows with code <= this go left */
-	uint32_t next;     /* the next distinct code present */
-};
-
-#define YC_CLASS(v) ((v) & 255u)
-#define YC_COUNT(v) ((v) >> 8)
-
-/* Sort (key, value) pairs by key: insertion sort when short, else LSD radix
- * with 8-bit digits over the key's significant bytes. Returns the arrays
- * holding the result (the inputs or the scratch pair). */
-static void sort_pairs(struct work *w, uint32_t n, uint32_t nv,
-		       uint32_t **ret_k, uint32_t **ret_v)
-{
-	uint32_t *k = w->keys, *v = w->vals, *tk = w->tmpk, *tv = w->tmpv;
-	uint32_t count[256], i, shift, *t;
-
-	if (n < 48) {
-		for (i = 1; i < n; i++) {
-			uint32_t kk = k[i], vv = v[i], j = i;
-
-			while (j > 0 && k[j - 1] > kk) {
-				k[j] = k[j - 1];
-				v[j] = v[j - 1];
-				j--;
-			}
-			k[j] = kk;
-			v[j] = vv;
-		}
-		*ret_k = k;
-		*ret_v = v;
-		return;
-	}
-	for (shift = 0; shift < 32 && (nv - 1) >> shift; shift += 8) {
-		uint32_t sum = 0;
-
-		memset(count, 0, sizeof(count));
-		for (i = 0; i < n; i++)
-			count[(k[i] >> shift) & 255]++;
-		for (i = 0; i < 256; i++) {
-			uint32_t c = count[i];
-
-			count[i] = sum;
-			sum += c;
-		}
-		for (i = 0; i < n; i++) {
-			uint32_t o = count[(k[i] >> shift) & 255]++;
-
-			tk[o] = k[i];
-			tv[o] = v[i];
-		}
-		t = k; k = tk; tk = t;
-		t = v; v = tv; tv = t;
-	}
-	*ret_k = k;
-	*ret_v = v;
-}
-
-/* The running left side of a scan. For gini the sums of squared class
- * weights are updated per sample, so a boundary costs O(1), not O(C). */
-struct scan {
-	double WL, sl, sr;
-	uint32_t nL;
-};
-
-static inline void scan_add(struct work *w, struct scan *s, uint32_t k,
-			    double wt)
-{
-	double l = w->left[k], r = w->tot[k] - l;
-
-	s->sl += wt * (2 * l + wt);
-	s->sr += wt * (wt - 2 * r);
-	w->left[k] = l + wt;
-	s->WL += wt;
-}
-
-static void consider(struct work *w, struct best *b, int f,
-		     const struct scan *s, uint32_t n, double W,
-		     uint32_t code, uint32_t next)
-{
-	const struct ctx *c = w->c;
-	double WR = W - s->WL, sc;
-
-	if (s->nL < c->p->min_leaf || n - s->nL < c->p->min_leaf)
-		return;
-	if (s->WL <= 0 || WR <= 0)
-		return;
-	if (c->p->criterion == EG_CRIT_GINI)
-		sc = s->sl / s->WL + s->sr / WR;
-	else
-		sc = proxy(c, w->left, w->tot, s->WL, W);
-	if (sc > b->score) {
-		b->score = sc;
-		b->feature = f;
-		b->code = code;
-		b->next = next;
-	}
-}
-
-static void scan_init(struct work *w, struct scan *s)
-{
-	const struct ctx *c = w->c;
-	uint32_t k;
-
-	memset(w->left, 0, c->C * sizeof(double));
-	s->WL = s->sl = 0;
-	s->sr = 0;
-	s->nL = 0;
-	for (k = 0; k < c->C; k++)
-		s->sr += w->tot[k] * w->tot[k];
-}
-
-/* Best threshold of feature f on samples [lo, hi) (node totals in w->tot).
- * Returns 1 when the feature is constant on the node. */
-static int split_feature(struct work *w, uint32_t lo, uint32_t hi, int f,
-			 double W, struct best *b)
-{
-	const struct ctx *c = w->c;
-	const uint32_t *code = c->code + (size_t)f * c->n;
-	const uint32_t *idx = w->idx + lo, *yc = w->yc + lo;
-	const double *cw = c->cw;
-	uint32_t n = hi - lo, nv = c->nvals[f], i, k, prev = 0, *sk, *sv;
-	struct scan s;
-	int have = 0;
-
-	scan_init(w, &s);
-	if (nv <= n && nv <= c->hist_bins) {
-		memset(w->hist, 0, (size_t)nv * c->C * sizeof(double));
-		memset(w->hcnt, 0, nv * sizeof(uint32_t));
-		for (i = 0; i < n; i++) {
-			uint32_t cd = code[idx[i]], v = yc[i];
-
-			w->hist[(size_t)cd * c->C + YC_CLASS(v)] +=
-				YC_COUNT(v) * cw[YC_CLASS(v)];
-			w->hcnt[cd]++;
-		}
-		for (i = 0; i < nv; i++) {
-			const double *h = w->hist + (size_t)i * c->C;
-
-			if (!w->hcnt[i])
-				continue;
-			if (w->hcnt[i] == n)
-				return 1;
-			if (have)
-				consider(w, b, f, &s, n, W, prev, i);
-			for (k = 0; k < c->C; k++)
-				if (h[k] != 0)
-					scan_add(w, &s, k, h[k]);
-			s.nL += w->hcnt[i];
-			prev = i;
-			have = 1;
-		}
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		w->keys[i] = code[idx[i]];
-		w->vals[i] = yc[i];
-	}
-	sort_pairs(w, n, nv, &sk, &sv);
-	if (sk[0] == sk[n - 1])
-		return 1;
-	for (i = 0; i < n; i++) {
-		uint32_t cd = sk[i], v = sv[i];
-
-		if (i && cd != prev)
-			consider(w, b, f, &s, n, W, prev, cd);
-		scan_add(w, &s, YC_CLASS(v), YC_COUNT(v) * cw[YC_CLASS(v)]);
-		s.nL++;
-		prev = cd;
-	}
-	return 0;
-}
-
-static float threshold_between(const float *vals, uint32_t a, uint32_t b)
-{
-	float t = (float)(((double)vals[a] + (double)vals[b]) / 2);
-
-	if (t >= vals[b] || t < vals[a])
-		t = vals[a];
-	return t;
 }
 
 /* --- growing one tree --------------------------------------------------- */
@@ -495,31 +222,6 @@ static int is_pure(const struct ctx *c, const double *tot)
 	return nz <= 1;
 }
 
-/* Best split of idx[lo, hi) over a random subset of the features. */
-static void find_split(struct work *w, uint32_t lo, uint32_t hi, double W,
-		       struct best *b)
-{
-	const struct ctx *c = w->c;
-	uint32_t left = c->F, visited = 0, j;
-
-	b->score = -INFINITY;
-	b->feature = -1;
-	for (j = 0; j < c->F; j++)
-		w->feat[j] = j;
-	/* Draw features without replacement; constant ones do not count
-	 * towards max_features (as sklearn). */
-	while (left && visited < c->mtry) {
-		uint32_t pick = (uint32_t)eg_rng_below(&w->rng, left), f;
-
-		f = w->feat[pick];
-		w->feat[pick] = w->feat[--left];
-		if (c->nvals[f] < 2)
-			continue;
-		if (!split_feature(w, lo, hi, (int)f, W, b))
-			visited++;
-	}
-}
-
 static uint32_t partition(struct work *w, uint32_t lo, uint32_t hi,
 			  const struct best *b)
 {
@@ -549,36 +251,120 @@ static void link_child(struct work *w, const struct frame *fr, uint32_t id)
 		w->nodes[fr->parent].right = id;
 }
 
-static int grow(struct work *w, unsigned t)
+/* The tree's samples: bootstrap counts (or every row once) packed with
+ * the class into w->yc, rows into w->idx; returns how many. */
+static uint32_t draw_samples(struct work *w)
 {
 	const struct ctx *c = w->c;
-	const struct eg_train_params *p = c->p;
-	uint32_t i, m = 0, sp = 0, id;
-	double W, Wroot = 0;
-	int r;
+	uint32_t i, m = 0;
 
-	eg_rng_seed(&w->rng, p->seed, t + 1);
-	w->n_nodes = w->n_leaves = 0;
-	w->imp = c->imp + (size_t)t * c->F;
-	if (p->bootstrap) {
+	if (c->p->bootstrap) {
 		memset(w->cnt, 0, c->n * sizeof(uint32_t));
 		for (i = 0; i < c->n; i++)
 			w->cnt[eg_rng_below(&w->rng, c->n)]++;
 	}
 	for (i = 0; i < c->n; i++) {
-		uint32_t k = p->bootstrap ? w->cnt[i] : 1;
+		uint32_t k = c->p->bootstrap ? w->cnt[i] : 1;
 
 		if (!k)
 			continue;
 		w->idx[m] = i;
 		w->yc[m++] = c->y[i] | k << 8;
 	}
-	w->stack[sp++] = (struct frame){ 0, m, 0, 0, 0 };
+	return m;
+}
+
+static int make_leaf(struct work *w, const struct frame *fr, double W)
+{
+	uint32_t leaf, id;
+	int r;
+
+	r = push_leaf(w, W, &leaf);
+	if (r == 0)
+		r = push_node(w, (struct eg_rawnode){ EG_LEAF_FEATURE, 0, leaf,
+						      0 }, &id);
+	if (r == 0)
+		link_child(w, fr, id);
+	return r;
+}
+
+/* Splits the node of fr by b (node totals in w->tot, weight W), adds the
+ * split's weighted impurity decrease to the feature's importance, and
+ * pushes the two children on the stack (right first, so the left subtree
+ * comes next: preorder). */
+static int make_split(struct work *w, const struct frame *fr, double W,
+		      const struct best *b, uint32_t *sp)
+{
+	const struct ctx *c = w->c;
+	double imp_node = eg_cart_impurity(c, w->tot, W), WL, WR, impL, impR;
+	uint32_t mid = partition(w, fr->lo, fr->hi, b), id;
+	int r;
+
+	r = push_node(w, (struct eg_rawnode){ b->feature,
+		eg_cart_threshold(c->vals[b->feature], b->code, b->next),
+		0, 0 }, &id);
+	if (r < 0)
+		return r;
+	link_child(w, fr, id);
+	node_totals(w, fr->lo, mid, &WL);
+	impL = eg_cart_impurity(c, w->tot, WL);
+	node_totals(w, mid, fr->hi, &WR);
+	impR = eg_cart_impurity(c, w->tot, WR);
+	w->imp[b->feature] += W * imp_node - WL * impL - WR * impR;
+	w->stack[(*sp)++] = (struct frame){ mid, fr->hi, fr->depth + 1, id, 2 };
+	w->stack[(*sp)++] = (struct frame){ fr->lo, mid, fr->depth + 1, id, 1 };
+	return 0;
+}
+
+/* Per-tree importances normalised as sklearn's tree does. */
+static void tree_importances(struct work *w, double Wroot)
+{
+	const struct ctx *c = w->c;
+	double s = 0;
+	uint32_t i;
+
+	for (i = 0; i < c->F; i++) {
+		w->imp[i] /= Wroot > 0 ? Wroot : 1;
+		s += w->imp[i];
+	}
+	for (i = 0; s > 0 && i < c->F; i++)
+		w->imp[i] /= s;
+}
+
+/* Copies the grown tree out of the work space into the forest. */
+static int store_tree(struct work *w, unsigned t)
+{
+	const struct ctx *c = w->c;
+	struct eg_rawtree *tr = &c->f->trees[t];
+
+	tr->nodes = malloc(w->n_nodes * sizeof(*tr->nodes));
+	tr->leaf_proba = malloc((size_t)w->n_leaves * c->C * sizeof(double));
+	if (!tr->nodes || !tr->leaf_proba)
+		return -ENOMEM;
+	memcpy(tr->nodes, w->nodes, w->n_nodes * sizeof(*tr->nodes));
+	memcpy(tr->leaf_proba, w->leafp,
+	       (size_t)w->n_leaves * c->C * sizeof(double));
+	tr->n_nodes = w->n_nodes;
+	tr->n_leaves = w->n_leaves;
+	return 0;
+}
+
+static int grow(struct work *w, unsigned t)
+{
+	const struct ctx *c = w->c;
+	const struct eg_train_params *p = c->p;
+	uint32_t sp = 0;
+	double W, Wroot = 0;
+	int r;
+
+	eg_rng_seed(&w->rng, p->seed, t + 1);
+	w->n_nodes = w->n_leaves = 0;
+	w->imp = c->imp + (size_t)t * c->F;
+	w->stack[sp++] = (struct frame){ 0, draw_samples(w), 0, 0, 0 };
 	while (sp) {
 		struct frame fr = w->stack[--sp];
+		uint32_t n = fr.hi - fr.lo;
 		struct best b;
-		double imp_node, WL, WR, impL, impR;
-		uint32_t mid, n = fr.hi - fr.lo;
 
 		node_totals(w, fr.lo, fr.hi, &W);
 		if (fr.side == 0)
@@ -586,63 +372,14 @@ static int grow(struct work *w, unsigned t)
 		b.feature = -1;
 		if (!((p->max_depth && fr.depth >= p->max_depth) ||
 		      n < 2 * p->min_leaf || n < 2 || is_pure(c, w->tot)))
-			find_split(w, fr.lo, fr.hi, W, &b);
-		if (b.feature < 0) {
-			uint32_t leaf;
-
-			r = push_leaf(w, W, &leaf);
-			if (r == 0)
-				r = push_node(w, (struct eg_rawnode){
-					EG_LEAF_FEATURE, 0, leaf, 0 }, &id);
-			if (r < 0)
-				return r;
-			link_child(w, &fr, id);
-			continue;
-		}
-		imp_node = impurity(c, w->tot, W);
-		mid = partition(w, fr.lo, fr.hi, &b);
-		r = push_node(w, (struct eg_rawnode){ b.feature,
-			threshold_between(c->vals[b.feature], b.code, b.next),
-			0, 0 }, &id);
+			eg_cart_find_split(w, fr.lo, fr.hi, W, &b);
+		r = b.feature < 0 ? make_leaf(w, &fr, W) :
+		    make_split(w, &fr, W, &b, &sp);
 		if (r < 0)
 			return r;
-		link_child(w, &fr, id);
-		/* Importance: weighted impurity decrease of this split. */
-		node_totals(w, fr.lo, mid, &WL);
-		impL = impurity(c, w->tot, WL);
-		node_totals(w, mid, fr.hi, &WR);
-		impR = impurity(c, w->tot, WR);
-		w->imp[b.feature] += W * imp_node - WL * impL - WR * impR;
-		/* Right first so the left subtree comes next: preorder. */
-		w->stack[sp++] = (struct frame){ mid, fr.hi, fr.depth + 1, id, 2 };
-		w->stack[sp++] = (struct frame){ fr.lo, mid, fr.depth + 1, id, 1 };
 	}
-	/* Per-tree importances normalised as sklearn's tree does. */
-	{
-		double s = 0;
-
-		for (i = 0; i < c->F; i++) {
-			w->imp[i] /= Wroot > 0 ? Wroot : 1;
-			s += w->imp[i];
-		}
-		for (i = 0; s > 0 && i < c->F; i++)
-			w->imp[i] /= s;
-	}
-	{
-		struct eg_rawtree *tr = &c->f->trees[t];
-
-		tr->nodes = malloc(w->n_nodes * sizeof(*tr->nodes));
-		tr->leaf_proba = malloc((size_t)w->n_leaves * c->C *
-					sizeof(double));
-		if (!tr->nodes || !tr->leaf_proba)
-			return -ENOMEM;
-		memcpy(tr->nodes, w->nodes, w->n_nodes * sizeof(*tr->nodes));
-		memcpy(tr->leaf_proba, w->leafp,
-		       (size_t)w->n_leaves * c->C * sizeof(double));
-		tr->n_nodes = w->n_nodes;
-		tr->n_leaves = w->n_leaves;
-	}
-	return 0;
+	tree_importances(w, Wroot);
+	return store_tree(w, t);
 }
 
 static void *worker(void *arg)
@@ -733,20 +470,15 @@ static int train_smote(const struct eg_dataset *d, const uint32_t *rows,
 	return r;
 }
 
-int eg_train(const struct eg_dataset *d, const uint32_t *rows, size_t n_rows,
-	     const struct eg_train_params *p, struct eg_forest **ret,
-	     char *err, size_t errlen)
+/* Checks the rows and parameters; n_rows resolved to the dataset's when
+ * rows is NULL. */
+static int check_params(const struct eg_dataset *d, const uint32_t *rows,
+			size_t *n_rows, const struct eg_train_params *p,
+			char *err, size_t errlen)
 {
-	struct ctx c = { 0 };
-	struct eg_forest *f = NULL;
-	pthread_t *th = NULL;
-	unsigned t, nth, started = 0;
-	uint32_t i;
-	int r;
-
 	if (!rows)
-		n_rows = d->n_rows;
-	if (n_rows == 0 || n_rows > 0x7fffffff) {
+		*n_rows = d->n_rows;
+	if (*n_rows == 0 || *n_rows > 0x7fffffff) {
 		eg_err_set(err, errlen, "no training rows");
 		return -EINVAL;
 	}
@@ -756,104 +488,140 @@ int eg_train(const struct eg_dataset *d, const uint32_t *rows, size_t n_rows,
 			p->trees, p->min_leaf);
 		return -EINVAL;
 	}
-	if (p->balance == EG_BALANCE_SMOTE)
-		return train_smote(d, rows, n_rows, p, ret, err, errlen);
+	return 0;
+}
 
-	c.p = p;
-	c.n = (uint32_t)n_rows;
-	c.F = d->n_features;
-	c.C = d->n_classes;
-	c.mtry = mtry_of(p, c.F);
-	c.hist_bins = HIST_MAX_BYTES / (c.C * sizeof(double));
-	if (c.hist_bins > c.n)
-		c.hist_bins = c.n;
-	r = eg_forest_alloc(d->schema_name, d->schema_version, c.F,
-			    (const char *const *)d->feature_names, c.C,
-			    (const char *const *)d->class_names, p->trees, &f);
-	if (r < 0) {
-		eg_err_set(err, errlen, "cannot allocate the forest");
-		return r;
-	}
-	c.f = f;
-	c.code = malloc((size_t)c.F * c.n * sizeof(uint32_t));
-	c.vals = calloc(c.F, sizeof(float *));
-	c.nvals = calloc(c.F, sizeof(uint32_t));
-	c.y = malloc(c.n * sizeof(uint16_t));
-	c.cw = malloc(c.C * sizeof(double));
-	c.imp = calloc((size_t)p->trees * c.F, sizeof(double));
-	if (!c.code || !c.vals || !c.nvals || !c.y || !c.cw || !c.imp) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < c.n; i++)
-		c.y[i] = d->y[rows ? rows[i] : i];
-	class_weights(&c);
-	r = encode(&c, d, rows);
+static void ctx_done(struct ctx *c)
+{
+	uint32_t i;
+
+	for (i = 0; c->vals && i < c->F; i++)
+		free(c->vals[i]);
+	free(c->vals);
+	free(c->nvals);
+	free(c->code);
+	free(c->y);
+	free(c->cw);
+	free(c->imp);
+	eg_forest_free(c->f);
+}
+
+/* The context of a training run: an empty forest, the labels, class
+ * weights and rank codes of the training rows. ctx_done frees it also on
+ * failure. */
+static int ctx_init(struct ctx *c, const struct eg_dataset *d,
+		    const uint32_t *rows, size_t n_rows,
+		    const struct eg_train_params *p)
+{
+	uint32_t i;
+	int r;
+
+	c->p = p;
+	c->n = (uint32_t)n_rows;
+	c->F = d->n_features;
+	c->C = d->n_classes;
+	c->mtry = mtry_of(p, c->F);
+	c->hist_bins = HIST_MAX_BYTES / (c->C * sizeof(double));
+	if (c->hist_bins > c->n)
+		c->hist_bins = c->n;
+	r = eg_forest_alloc(d->schema_name, d->schema_version, c->F,
+			    (const char *const *)d->feature_names, c->C,
+			    (const char *const *)d->class_names, p->trees, &c->f);
 	if (r < 0)
-		goto out;
+		return r;
+	c->code = malloc((size_t)c->F * c->n * sizeof(uint32_t));
+	c->vals = calloc(c->F, sizeof(float *));
+	c->nvals = calloc(c->F, sizeof(uint32_t));
+	c->y = malloc(c->n * sizeof(uint16_t));
+	c->cw = malloc(c->C * sizeof(double));
+	c->imp = calloc((size_t)p->trees * c->F, sizeof(double));
+	if (!c->code || !c->vals || !c->nvals || !c->y || !c->cw || !c->imp)
+		return -ENOMEM;
+	for (i = 0; i < c->n; i++)
+		c->y[i] = d->y[rows ? rows[i] : i];
+	class_weights(c);
+	return encode(c, d, rows);
+}
 
-	nth = p->threads ? p->threads : 1;
-	if (nth > p->trees)
-		nth = p->trees;
+/* Grows every tree: p->threads workers (this thread is one) take the
+ * next tree until none is left or one fails. */
+static int run_workers(struct ctx *c)
+{
+	unsigned nth = c->p->threads ? c->p->threads : 1, t, started = 0;
+	pthread_t *th;
+
+	if (nth > c->p->trees)
+		nth = c->p->trees;
 	th = calloc(nth, sizeof(*th));
-	if (!th) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!th)
+		return -ENOMEM;
 	for (t = 1; t < nth; t++) {
-		if (pthread_create(&th[t], NULL, worker, &c))
+		if (pthread_create(&th[t], NULL, worker, c))
 			break;
 		started++;
 	}
-	worker(&c);
+	worker(c);
 	for (t = 1; t <= started; t++)
 		pthread_join(th[t], NULL);
-	r = c.err;
+	free(th);
+	return c->err;
+}
+
+/* Forest importances: the per-tree ones summed over the trees that split
+ * at all, normalised. */
+static void forest_importances(struct ctx *c)
+{
+	struct eg_forest *f = c->f;
+	double s = 0;
+	unsigned t;
+	uint32_t i;
+
+	for (t = 0; t < c->p->trees; t++) {
+		if (f->trees[t].n_nodes < 2)
+			continue;
+		for (i = 0; i < c->F; i++)
+			f->importances[i] += c->imp[(size_t)t * c->F + i];
+	}
+	for (i = 0; i < c->F; i++)
+		s += f->importances[i];
+	for (i = 0; s > 0 && i < c->F; i++)
+		f->importances[i] /= s;
+}
+
+int eg_train(const struct eg_dataset *d, const uint32_t *rows, size_t n_rows,
+	     const struct eg_train_params *p, struct eg_forest **ret,
+	     char *err, size_t errlen)
+{
+	struct ctx c = { 0 };
+	char why[256] = "";
+	int r;
+
+	r = check_params(d, rows, &n_rows, p, err, errlen);
+	if (r < 0)
+		return r;
+	if (p->balance == EG_BALANCE_SMOTE)
+		return train_smote(d, rows, n_rows, p, ret, err, errlen);
+	r = ctx_init(&c, d, rows, n_rows, p);
+	if (r < 0 && !c.f) {
+		eg_err_set(err, errlen, "cannot allocate the forest");
+		return r;
+	}
+	if (r == 0)
+		r = run_workers(&c);
 	if (r < 0)
 		goto out;
-
-	/* Forest importances: mean over trees that split at all. */
-	{
-		unsigned used = 0;
-		double s = 0;
-
-		for (t = 0; t < p->trees; t++) {
-			if (f->trees[t].n_nodes < 2)
-				continue;
-			used++;
-			for (i = 0; i < c.F; i++)
-				f->importances[i] += c.imp[(size_t)t * c.F + i];
-		}
-		for (i = 0; i < c.F; i++)
-			s += f->importances[i];
-		for (i = 0; s > 0 && i < c.F; i++)
-			f->importances[i] /= s;
-		(void)used;
+	forest_importances(&c);
+	r = eg_forest_finish(c.f, why, sizeof(why));
+	if (r < 0) {
+		eg_err_set(err, errlen, "internal error: trained forest "
+			"fails validation: %s", why);
+		goto out;
 	}
-	{
-		char why[256] = "";
-
-		r = eg_forest_finish(f, why, sizeof(why));
-		if (r < 0) {
-			eg_err_set(err, errlen, "internal error: trained forest "
-				"fails validation: %s", why);
-			goto out;
-		}
-	}
-	*ret = f;
-	f = NULL;
+	*ret = c.f;
+	c.f = NULL;
 out:
 	if (r == -ENOMEM)
 		eg_err_set(err, errlen, "out of memory");
-	for (i = 0; c.vals && i < c.F; i++)
-		free(c.vals[i]);
-	free(c.vals);
-	free(c.nvals);
-	free(c.code);
-	free(c.y);
-	free(c.cw);
-	free(c.imp);
-	free(th);
-	eg_forest_free(f);
+	ctx_done(&c);
 	return r;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * config-values.c: typed values of the INI configuration (numbers,
- * booleans, choices, lists), queue lists and CIDRs. Contracts in
+ * booleans, choices, lists), queue lists and CIDRs, the list keys' items
+ * and the engine's parameters. Contracts in
  * config-values.h and config.h; covered by tests/unit/test-config.c.
  */
 #include <ctype.h>
@@ -240,3 +241,113 @@ const char *eg_verdict_name(enum eg_verdict v)
 	return v == EG_VERDICT_DROP ? "drop" : "accept";
 }
 
+/* ---- list keys (config.c) ---------------------------------------------- */
+
+int eg_config_add_address(const char *item, void *ud)
+{
+	struct eg_config_list *x = ud;
+	unsigned n = x->c->device.n;
+	uint8_t a[16];
+	int v;
+
+	v = eg_addr_parse(item, a);
+	if (v < 0) {
+		snprintf(x->why, sizeof(x->why),
+			 "\"%s\" is not an IPv4 or IPv6 address", item);
+		return -EINVAL;
+	}
+	if (n >= EG_CONFIG_MAX_DEVICES) {
+		snprintf(x->why, sizeof(x->why), "more than %d addresses",
+			 EG_CONFIG_MAX_DEVICES);
+		return -E2BIG;
+	}
+	memcpy(x->c->device.addr[n], a, 16);
+	x->c->device.version[n] = (uint8_t)v;
+	x->c->device.n = n + 1;
+	return 0;
+}
+
+int eg_config_add_class(const char *item, void *ud)
+{
+	struct eg_config_list *x = ud;
+	int k;
+
+	if (!strcasecmp(item, "none"))
+		return 0;
+	k = eg_class_parse(item);
+	if (k < 0 || k >= EG_CLASS_COUNT) {
+		snprintf(x->why, sizeof(x->why), "\"%s\" is not a class "
+			 "(handshake, syn, ack, retransmit, not_relevant, "
+			 "justified, not_justified, expected)", item);
+		return -EINVAL;
+	}
+	x->c->policy.drop_classes |= 1u << k;
+	return 0;
+}
+
+int eg_config_add_cidr(const char *item, void *ud)
+{
+	struct eg_config_list *x = ud;
+	struct eg_config_policy *p = &x->c->policy;
+
+	if (p->n_allow_cidrs >= EG_CONFIG_MAX_CIDRS) {
+		snprintf(x->why, sizeof(x->why), "more than %d CIDRs",
+			 EG_CONFIG_MAX_CIDRS);
+		return -E2BIG;
+	}
+	if (eg_cidr_parse(item, &p->allow_cidrs[p->n_allow_cidrs]) < 0) {
+		snprintf(x->why, sizeof(x->why), "\"%s\" is not a CIDR "
+			 "(ADDRESS[/PREFIX], prefix 0..32 or 0..128)", item);
+		return -EINVAL;
+	}
+	p->n_allow_cidrs++;
+	return 0;
+}
+
+int eg_config_add_sni(const char *item, void *ud)
+{
+	struct eg_config_list *x = ud;
+	struct eg_config_policy *p = &x->c->policy;
+	size_t i, n = strlen(item);
+
+	if (p->n_allow_sni >= EG_CONFIG_MAX_SNI) {
+		snprintf(x->why, sizeof(x->why), "more than %d names",
+			 EG_CONFIG_MAX_SNI);
+		return -E2BIG;
+	}
+	if (n >= EG_SNI_MAX || (n == 1 && item[0] == '.')) {
+		snprintf(x->why, sizeof(x->why), "\"%s\" is not a DNS name "
+			 "suffix", item);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)item[i];
+
+		if (!isalnum(ch) && ch != '-' && ch != '.' && ch != '_') {
+			snprintf(x->why, sizeof(x->why), "\"%s\" is not a DNS "
+				 "name suffix (character '%c')", item, ch);
+			return -EINVAL;
+		}
+		p->allow_sni[p->n_allow_sni][i] = (char)tolower(ch);
+	}
+	p->allow_sni[p->n_allow_sni][n] = 0;
+	p->n_allow_sni++;
+	return 0;
+}
+
+/* ---- the engine's share (config.h) ------------------------------------ */
+
+void eg_config_engine_params(const struct eg_config *c,
+			     struct eg_engine_params *ret)
+{
+	unsigned i;
+
+	eg_engine_params_default(ret);
+	ret->flow = c->flows;
+	ret->features = c->model.features;
+	ret->n_devices = c->device.n;
+	for (i = 0; i < c->device.n && i < EG_CONFIG_MAX_DEVICES; i++) {
+		memcpy(ret->devices[i], c->device.addr[i], 16);
+		ret->device_version[i] = c->device.version[i];
+	}
+}

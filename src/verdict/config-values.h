@@ -28,4 +28,17 @@ int eg_config_for_each_item(const char *s,
 			    int (*fn)(const char *item, void *ud),
 			    void *ud);
 
+/* The list keys: one item of [device] address, [policy] drop_classes,
+ * allow_cidrs, allow_sni added to x->c (ud is a struct eg_config_list);
+ * on error the reason is in x->why. */
+struct eg_config;
+struct eg_config_list {
+	struct eg_config *c;
+	char why[160];
+};
+int eg_config_add_address(const char *item, void *ud);
+int eg_config_add_class(const char *item, void *ud);
+int eg_config_add_cidr(const char *item, void *ud);
+int eg_config_add_sni(const char *item, void *ud);
+
 #endif

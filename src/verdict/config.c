@@ -13,7 +13,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iniparser.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -139,143 +138,137 @@ void eg_config_default(struct eg_config *c)
 	c->log.drop_event_rate = 10;
 }
 
-/* ---- list keys --------------------------------------------------------- */
-
-struct list_ctx {
-	struct eg_config *c;
-	char why[160];
-};
-
-static int add_address(const char *item, void *ud)
-{
-	struct list_ctx *x = ud;
-	unsigned n = x->c->device.n;
-	uint8_t a[16];
-	int v;
-
-	v = eg_addr_parse(item, a);
-	if (v < 0) {
-		snprintf(x->why, sizeof(x->why),
-			 "\"%s\" is not an IPv4 or IPv6 address", item);
-		return -EINVAL;
-	}
-	if (n >= EG_CONFIG_MAX_DEVICES) {
-		snprintf(x->why, sizeof(x->why), "more than %d addresses",
-			 EG_CONFIG_MAX_DEVICES);
-		return -E2BIG;
-	}
-	memcpy(x->c->device.addr[n], a, 16);
-	x->c->device.version[n] = (uint8_t)v;
-	x->c->device.n = n + 1;
-	return 0;
-}
-
-static int add_class(const char *item, void *ud)
-{
-	struct list_ctx *x = ud;
-	int k;
-
-	if (!strcasecmp(item, "none"))
-		return 0;
-	k = eg_class_parse(item);
-	if (k < 0 || k >= EG_CLASS_COUNT) {
-		snprintf(x->why, sizeof(x->why), "\"%s\" is not a class "
-			 "(handshake, syn, ack, retransmit, not_relevant, "
-			 "justified, not_justified, expected)", item);
-		return -EINVAL;
-	}
-	x->c->policy.drop_classes |= 1u << k;
-	return 0;
-}
-
-static int add_cidr(const char *item, void *ud)
-{
-	struct list_ctx *x = ud;
-	struct eg_config_policy *p = &x->c->policy;
-
-	if (p->n_allow_cidrs >= EG_CONFIG_MAX_CIDRS) {
-		snprintf(x->why, sizeof(x->why), "more than %d CIDRs",
-			 EG_CONFIG_MAX_CIDRS);
-		return -E2BIG;
-	}
-	if (eg_cidr_parse(item, &p->allow_cidrs[p->n_allow_cidrs]) < 0) {
-		snprintf(x->why, sizeof(x->why), "\"%s\" is not a CIDR "
-			 "(ADDRESS[/PREFIX], prefix 0..32 or 0..128)", item);
-		return -EINVAL;
-	}
-	p->n_allow_cidrs++;
-	return 0;
-}
-
-static int add_sni(const char *item, void *ud)
-{
-	struct list_ctx *x = ud;
-	struct eg_config_policy *p = &x->c->policy;
-	size_t i, n = strlen(item);
-
-	if (p->n_allow_sni >= EG_CONFIG_MAX_SNI) {
-		snprintf(x->why, sizeof(x->why), "more than %d names",
-			 EG_CONFIG_MAX_SNI);
-		return -E2BIG;
-	}
-	if (n >= EG_SNI_MAX || (n == 1 && item[0] == '.')) {
-		snprintf(x->why, sizeof(x->why), "\"%s\" is not a DNS name "
-			 "suffix", item);
-		return -EINVAL;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)item[i];
-
-		if (!isalnum(ch) && ch != '-' && ch != '.' && ch != '_') {
-			snprintf(x->why, sizeof(x->why), "\"%s\" is not a DNS "
-				 "name suffix (character '%c')", item, ch);
-			return -EINVAL;
-		}
-		p->allow_sni[p->n_allow_sni][i] = (char)tolower(ch);
-	}
-	p->allow_sni[p->n_allow_sni][n] = 0;
-	p->n_allow_sni++;
-	return 0;
-}
-
 /* ---- one key ----------------------------------------------------------- */
+
+static int set_uint(void *field, const struct key_def *k, const char *v,
+		    char *why, size_t whylen)
+{
+	uint64_t u;
+	int r = eg_config_parse_uint(v, k->min, k->max, &u);
+
+	if (r == -EINVAL)
+		snprintf(why, whylen, "\"%s\" is not a whole number", v);
+	else if (r == -ERANGE)
+		snprintf(why, whylen, "\"%s\" is not in [%.0f, %.0f]", v,
+			 k->min, k->max);
+	else
+		*(uint32_t *)field = (uint32_t)u;
+	return r;
+}
+
+/* K_DOUBLE, or K_SECONDS stored as nanoseconds. */
+static int set_double(void *field, const struct key_def *k, const char *v,
+		      char *why, size_t whylen)
+{
+	double d;
+	int r = eg_config_parse_double(v, k->min, k->max, &d);
+
+	if (r == -EINVAL)
+		snprintf(why, whylen, "\"%s\" is not a number%s", v,
+			 k->type == K_SECONDS ? " of seconds" : "");
+	else if (r == -ERANGE)
+		snprintf(why, whylen, "\"%s\" is not in [%g, %g]", v,
+			 k->min, k->max);
+	else if (k->type == K_DOUBLE)
+		*(double *)field = d;
+	else
+		*(uint64_t *)field = (uint64_t)llround(d * 1e9);
+	return r;
+}
+
+/* K_ENUM, or K_LEVEL (a name or 0..7); the microphone states also 0|1. */
+static int set_enum(void *field, const struct key_def *k, const char *v,
+		    char *why, size_t whylen)
+{
+	char names[128];
+	uint64_t u;
+	int r = eg_config_parse_enum(v, k->names);
+
+	if (r < 0 && k->type == K_LEVEL &&
+	    eg_config_parse_uint(v, 0, 7, &u) == 0)
+		r = (int)u;
+	if (r < 0 && k->names == mic_state_names &&
+	    eg_config_parse_uint(v, 0, 1, &u) == 0)
+		r = (int)u;
+	if (r < 0) {
+		eg_config_join_names(k->names, names, sizeof(names));
+		snprintf(why, whylen, "\"%s\" is not one of %s%s", v,
+			 names, k->type == K_LEVEL ? " or 0..7" :
+			 k->names == mic_state_names ? " or 0|1" : "");
+		return -EINVAL;
+	}
+	*(int *)field = r;
+	return 0;
+}
+
+static int set_queues(struct eg_config *c, const char *v, char *why,
+		      size_t whylen)
+{
+	int r = eg_config_parse_queues(v, c->daemon.queues,
+				       EG_CONFIG_MAX_QUEUES,
+				       &c->daemon.n_queues);
+
+	if (r == -EEXIST)
+		snprintf(why, whylen, "\"%s\" names a queue twice", v);
+	else if (r == -E2BIG)
+		snprintf(why, whylen, "\"%s\": more than %d queues", v,
+			 EG_CONFIG_MAX_QUEUES);
+	else if (r == -ERANGE)
+		snprintf(why, whylen, "\"%s\": queue numbers are 0..65535"
+			 " and ranges low-high", v);
+	else if (r < 0)
+		snprintf(why, whylen, "\"%s\" is not a queue list "
+			 "(e.g. 0, 0-3, 0,2)", v);
+	return r;
+}
+
+/* A list key: emptied, then each item added. */
+static int set_list(struct eg_config *c, const struct key_def *k,
+		    const char *v, char *why, size_t whylen)
+{
+	struct eg_config_list x = { .c = c };
+	int (*add)(const char *, void *);
+	int r;
+
+	switch (k->type) {
+	case K_ADDRS:
+		c->device.n = 0;
+		add = eg_config_add_address;
+		break;
+	case K_CLASSES:
+		c->policy.drop_classes = 0;
+		add = eg_config_add_class;
+		break;
+	case K_CIDRS:
+		c->policy.n_allow_cidrs = 0;
+		add = eg_config_add_cidr;
+		break;
+	default:
+		c->policy.n_allow_sni = 0;
+		add = eg_config_add_sni;
+		break;
+	}
+	r = eg_config_for_each_item(v, add, &x);
+	if (r == -ENAMETOOLONG)
+		snprintf(x.why, sizeof(x.why), "an item is too long");
+	if (r < 0)
+		snprintf(why, whylen, "%s", x.why);
+	return r;
+}
 
 /* Parse value v of key k into c; on error write the reason to why. */
 static int set_key(struct eg_config *c, const struct key_def *k,
 		   const char *v, char *why, size_t whylen)
 {
 	void *field = (char *)c + k->off;
-	struct list_ctx x = { .c = c };
-	char names[128];
-	uint64_t u;
-	double d;
 	int r;
 
 	switch (k->type) {
 	case K_UINT:
-		r = eg_config_parse_uint(v, k->min, k->max, &u);
-		if (r == -EINVAL)
-			snprintf(why, whylen, "\"%s\" is not a whole number", v);
-		else if (r == -ERANGE)
-			snprintf(why, whylen, "\"%s\" is not in [%.0f, %.0f]", v,
-				 k->min, k->max);
-		else
-			*(uint32_t *)field = (uint32_t)u;
-		return r;
+		return set_uint(field, k, v, why, whylen);
 	case K_DOUBLE:
 	case K_SECONDS:
-		r = eg_config_parse_double(v, k->min, k->max, &d);
-		if (r == -EINVAL)
-			snprintf(why, whylen, "\"%s\" is not a number%s", v,
-				 k->type == K_SECONDS ? " of seconds" : "");
-		else if (r == -ERANGE)
-			snprintf(why, whylen, "\"%s\" is not in [%g, %g]", v,
-				 k->min, k->max);
-		else if (k->type == K_DOUBLE)
-			*(double *)field = d;
-		else
-			*(uint64_t *)field = (uint64_t)llround(d * 1e9);
-		return r;
+		return set_double(field, k, v, why, whylen);
 	case K_BOOL:
 		r = eg_config_parse_bool(v, field);
 		if (r < 0)
@@ -284,22 +277,7 @@ static int set_key(struct eg_config *c, const struct key_def *k,
 		return r;
 	case K_ENUM:
 	case K_LEVEL:
-		r = eg_config_parse_enum(v, k->names);
-		if (r < 0 && k->type == K_LEVEL &&
-		    eg_config_parse_uint(v, 0, 7, &u) == 0)
-			r = (int)u;
-		if (r < 0 && k->names == mic_state_names &&
-		    eg_config_parse_uint(v, 0, 1, &u) == 0)
-			r = (int)u;
-		if (r < 0) {
-			eg_config_join_names(k->names, names, sizeof(names));
-			snprintf(why, whylen, "\"%s\" is not one of %s%s", v,
-				 names, k->type == K_LEVEL ? " or 0..7" :
-				 k->names == mic_state_names ? " or 0|1" : "");
-			return -EINVAL;
-		}
-		*(int *)field = r;
-		return 0;
+		return set_enum(field, k, v, why, whylen);
 	case K_PATH:
 		if (strlen(v) >= EG_CONFIG_PATH_MAX) {
 			snprintf(why, whylen, "longer than %d bytes",
@@ -309,45 +287,15 @@ static int set_key(struct eg_config *c, const struct key_def *k,
 		snprintf(field, EG_CONFIG_PATH_MAX, "%s", v);
 		return 0;
 	case K_QUEUES:
-		r = eg_config_parse_queues(v, c->daemon.queues,
-					   EG_CONFIG_MAX_QUEUES,
-					   &c->daemon.n_queues);
-		if (r == -EEXIST)
-			snprintf(why, whylen, "\"%s\" names a queue twice", v);
-		else if (r == -E2BIG)
-			snprintf(why, whylen, "\"%s\": more than %d queues", v,
-				 EG_CONFIG_MAX_QUEUES);
-		else if (r == -ERANGE)
-			snprintf(why, whylen, "\"%s\": queue numbers are 0..65535"
-				 " and ranges low-high", v);
-		else if (r < 0)
-			snprintf(why, whylen, "\"%s\" is not a queue list "
-				 "(e.g. 0, 0-3, 0,2)", v);
-		return r;
+		return set_queues(c, v, why, whylen);
 	case K_ADDRS:
-		c->device.n = 0;
-		r = eg_config_for_each_item(v, add_address, &x);
-		break;
 	case K_CLASSES:
-		c->policy.drop_classes = 0;
-		r = eg_config_for_each_item(v, add_class, &x);
-		break;
 	case K_CIDRS:
-		c->policy.n_allow_cidrs = 0;
-		r = eg_config_for_each_item(v, add_cidr, &x);
-		break;
 	case K_SNIS:
-		c->policy.n_allow_sni = 0;
-		r = eg_config_for_each_item(v, add_sni, &x);
-		break;
+		return set_list(c, k, v, why, whylen);
 	default:
 		return -EINVAL;
 	}
-	if (r == -ENAMETOOLONG)
-		snprintf(x.why, sizeof(x.why), "an item is too long");
-	if (r < 0)
-		snprintf(why, whylen, "%s", x.why);
-	return r;
 }
 
 /* ---- the line scan ----------------------------------------------------- */
@@ -667,21 +615,6 @@ int eg_config_load(const char *path, unsigned flags, struct eg_config *ret,
 		*ret = *c;
 	free(c);
 	return r;
-}
-
-void eg_config_engine_params(const struct eg_config *c,
-			     struct eg_engine_params *ret)
-{
-	unsigned i;
-
-	eg_engine_params_default(ret);
-	ret->flow = c->flows;
-	ret->features = c->model.features;
-	ret->n_devices = c->device.n;
-	for (i = 0; i < c->device.n && i < EG_CONFIG_MAX_DEVICES; i++) {
-		memcpy(ret->devices[i], c->device.addr[i], 16);
-		ret->device_version[i] = c->device.version[i];
-	}
 }
 
 /* ---- dump -------------------------------------------------------------- */

@@ -26,6 +26,8 @@ static const char *const names[] = {
 enum { I_EXPECTED, I_NOT_JUSTIFIED, I_JUSTIFIED, I_ACK, I_HANDSHAKE,
        I_RETRANSMIT, I_SYN, I_NOT_RELEVANT, I_MYSTERY };
 
+#define SRV "52.94.233.1"
+
 static uint8_t buf[2048];
 static struct eg_flow flow;
 
@@ -112,6 +114,47 @@ static struct eg_decision decide(const struct eg_policy *p,
 	return d;
 }
 
+/* One packet of a table-driven scenario: from the device (IPv4
+ * 192.168.86.40 or IPv6 2001:db8:1::40) to dst with this sequence number
+ * and payload, decided with the forest's top class at probability pt;
+ * then the expected verdict (ANY: not checked) and reason. fresh: the
+ * flow state is cleared first. */
+#define ANY (-1)
+struct step {
+	int fresh, v6;
+	const char *dst;
+	uint32_t seq;
+	uint16_t len;
+	unsigned top;
+	float pt;
+	int verdict;
+	int reason;
+};
+
+static void run_steps(const struct eg_policy *p, const struct step *s,
+		      size_t n)
+{
+	struct eg_pkt_info pi;
+	struct eg_decision d;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i].fresh)
+			memset(&flow, 0, sizeof(flow));
+		make_pkt(&pi, s[i].v6, s[i].v6 ? "2001:db8:1::40" :
+			 "192.168.86.40", s[i].dst, s[i].seq, s[i].len);
+		d = decide(p, &pi, s[i].top, s[i].pt, NULL);
+		if (s[i].verdict != ANY)
+			CHECK_EQ(d.verdict, s[i].verdict);
+		if (s[i].reason != ANY)
+			CHECK_EQ(d.reason, s[i].reason);
+		if ((s[i].verdict != ANY && (int)d.verdict != s[i].verdict) ||
+		    (s[i].reason != ANY && (int)d.reason != s[i].reason))
+			fprintf(stderr, "    step %zu (seq %u)\n", i, s[i].seq);
+	}
+}
+#define RUN_STEPS(p, steps) run_steps(p, steps, sizeof(steps) / sizeof(steps[0]))
+
 static void test_classes_and_confidence(void)
 {
 	struct eg_policy_stats st = { 0 };
@@ -173,94 +216,82 @@ static void test_classes_and_confidence(void)
 	CHECK_EQ(st.unclassified, 1);
 	eg_policy_free(p);
 
-	/* min_confidence 0 drops any drop-class top; 1 only certainty. */
-	c.policy.min_confidence = 0;
-	p = make_policy(&c);
-	memset(&flow, 0, sizeof(flow));
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 1, 10);
-	CHECK_EQ(decide(p, &pi, I_JUSTIFIED, 0.2f, NULL).reason,
-		 EG_REASON_CLASS_DROP);
-	eg_policy_free(p);
-	c.policy.min_confidence = 1;
-	p = make_policy(&c);
-	memset(&flow, 0, sizeof(flow));
-	CHECK_EQ(decide(p, &pi, I_JUSTIFIED, 0.99f, NULL).reason,
-		 EG_REASON_LOW_CONFIDENCE);
-	CHECK_EQ(decide(p, &pi, I_JUSTIFIED, 1.0f, NULL).reason,
-		 EG_REASON_CLASS_DROP);
-	eg_policy_free(p);
+	/* min_confidence 0 drops any drop-class top; 1 only certainty;
+	 * drop_classes decides which classes drop. */
+	static const struct { double min_conf; uint32_t drop_classes;
+			      size_t n; struct step s[2]; } conf_cases[] = {
+		{ 0, 0, 1, { { 1, 0, SRV, 1, 10, I_JUSTIFIED, 0.2f, ANY,
+			    EG_REASON_CLASS_DROP } } },
+		{ 1, 0, 2, { { 1, 0, SRV, 1, 10, I_JUSTIFIED, 0.99f, ANY,
+			    EG_REASON_LOW_CONFIDENCE },
+			  { 0, 0, SRV, 1, 10, I_JUSTIFIED, 1.0f, ANY,
+			    EG_REASON_CLASS_DROP } } },
+		{ 0.5, 1u << EG_CLASS_EXPECTED, 2,
+		  { { 1, 0, SRV, 1, 10, I_NOT_JUSTIFIED, 0.9f, ANY,
+		      EG_REASON_CLASS_ACCEPT },
+		    { 0, 0, SRV, 1, 10, I_EXPECTED, 0.9f, ANY,
+		      EG_REASON_CLASS_DROP } } },
+	};
+	size_t i;
 
-	/* drop_classes decides which classes drop. */
-	c.policy.min_confidence = 0.5;
-	c.policy.drop_classes = 1u << EG_CLASS_EXPECTED;
-	p = make_policy(&c);
-	memset(&flow, 0, sizeof(flow));
-	CHECK_EQ(decide(p, &pi, I_NOT_JUSTIFIED, 0.9f, NULL).reason,
-		 EG_REASON_CLASS_ACCEPT);
-	CHECK_EQ(decide(p, &pi, I_EXPECTED, 0.9f, NULL).reason,
-		 EG_REASON_CLASS_DROP);
-	eg_policy_free(p);
+	for (i = 0; i < sizeof(conf_cases) / sizeof(conf_cases[0]); i++) {
+		c.policy.min_confidence = conf_cases[i].min_conf;
+		if (conf_cases[i].drop_classes)
+			c.policy.drop_classes = conf_cases[i].drop_classes;
+		p = make_policy(&c);
+		run_steps(p, conf_cases[i].s, conf_cases[i].n);
+		eg_policy_free(p);
+	}
 }
 
 static void test_dropped_ranges(void)
 {
-	struct eg_pkt_info pi;
-	struct eg_decision d;
+	/* A dropped segment's resend is dropped whatever the forest says,
+	 * also when it only overlaps (repacketised), and its new tail
+	 * [5500, 5800) is remembered too; data after the range goes to the
+	 * forest again; a pure ACK with the dropped sequence number is not
+	 * payload. Then across the 32-bit sequence wrap. */
+	static const struct step remember[] = {
+		{ 1, 0, SRV, 5000, 500, I_NOT_JUSTIFIED, 0.9f,
+		  EG_VERDICT_DROP, ANY },
+		{ 0, 0, SRV, 5000, 500, I_EXPECTED, 0.99f,
+		  EG_VERDICT_DROP, EG_REASON_DROPPED_RANGE },
+		{ 0, 0, SRV, 5400, 400, I_EXPECTED, 0.99f,
+		  ANY, EG_REASON_DROPPED_RANGE },
+		{ 0, 0, SRV, 5700, 50, I_EXPECTED, 0.99f,
+		  ANY, EG_REASON_DROPPED_RANGE },
+		{ 0, 0, SRV, 5800, 100, I_EXPECTED, 0.99f,
+		  ANY, EG_REASON_CLASS_ACCEPT },
+		{ 0, 0, SRV, 5000, 0, I_NOT_JUSTIFIED, 0.99f,
+		  ANY, EG_REASON_CONTROL },
+		{ 1, 0, SRV, 0xffffff00u, 0x200, I_JUSTIFIED, 0.9f,
+		  EG_VERDICT_DROP, ANY },
+		{ 0, 0, SRV, 0x80, 0x10, I_EXPECTED, 0.9f,
+		  ANY, EG_REASON_DROPPED_RANGE },
+		{ 0, 0, SRV, 0x100, 0x10, I_EXPECTED, 0.9f,
+		  ANY, EG_REASON_CLASS_ACCEPT },
+	};
+	/* remember_drops = false: resends are up to the forest. */
+	static const struct step forget[] = {
+		{ 1, 0, SRV, 5000, 500, I_NOT_JUSTIFIED, 0.9f,
+		  EG_VERDICT_DROP, ANY },
+	}, forget_resend[] = {
+		{ 0, 0, SRV, 5000, 500, I_EXPECTED, 0.9f,
+		  ANY, EG_REASON_CLASS_ACCEPT },
+	};
 	struct eg_config c;
 	struct eg_policy *p;
 
 	eg_config_default(&c);
 	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
 	p = make_policy(&c);
-	memset(&flow, 0, sizeof(flow));
-
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 5000, 500);
-	CHECK_EQ(decide(p, &pi, I_NOT_JUSTIFIED, 0.9f, NULL).verdict,
-		 EG_VERDICT_DROP);
-	/* The same segment resent: whatever the forest says, dropped. */
-	d = decide(p, &pi, I_EXPECTED, 0.99f, NULL);
-	CHECK_EQ(d.verdict, EG_VERDICT_DROP);
-	CHECK_EQ(d.reason, EG_REASON_DROPPED_RANGE);
-	/* A resend that only overlaps (repacketised): dropped too. */
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 5400, 400);
-	d = decide(p, &pi, I_EXPECTED, 0.99f, NULL);
-	CHECK_EQ(d.reason, EG_REASON_DROPPED_RANGE);
-	/* ... and its new tail [5500, 5800) is remembered as well. */
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 5700, 50);
-	CHECK_EQ(decide(p, &pi, I_EXPECTED, 0.99f, NULL).reason,
-		 EG_REASON_DROPPED_RANGE);
-	/* Data after the range: the forest decides again. */
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 5800, 100);
-	CHECK_EQ(decide(p, &pi, I_EXPECTED, 0.99f, NULL).reason,
-		 EG_REASON_CLASS_ACCEPT);
-	/* A pure ACK with the dropped sequence number is not payload. */
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 5000, 0);
-	CHECK_EQ(decide(p, &pi, I_NOT_JUSTIFIED, 0.99f, NULL).reason,
-		 EG_REASON_CONTROL);
-
-	/* Across the 32-bit sequence wrap. */
-	memset(&flow, 0, sizeof(flow));
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 0xffffff00u, 0x200);
-	CHECK_EQ(decide(p, &pi, I_JUSTIFIED, 0.9f, NULL).verdict,
-		 EG_VERDICT_DROP);
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 0x80, 0x10);
-	CHECK_EQ(decide(p, &pi, I_EXPECTED, 0.9f, NULL).reason,
-		 EG_REASON_DROPPED_RANGE);
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 0x100, 0x10);
-	CHECK_EQ(decide(p, &pi, I_EXPECTED, 0.9f, NULL).reason,
-		 EG_REASON_CLASS_ACCEPT);
+	RUN_STEPS(p, remember);
 	eg_policy_free(p);
-
-	/* remember_drops = false: resends are up to the forest. */
 	c.policy.remember_drops = false;
 	p = make_policy(&c);
-	memset(&flow, 0, sizeof(flow));
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 5000, 500);
-	CHECK_EQ(decide(p, &pi, I_NOT_JUSTIFIED, 0.9f, NULL).verdict,
-		 EG_VERDICT_DROP);
+	RUN_STEPS(p, forget);
 	CHECK_EQ(flow.n_drop_ranges, 0);
-	CHECK_EQ(decide(p, &pi, I_EXPECTED, 0.9f, NULL).reason,
-		 EG_REASON_CLASS_ACCEPT);
+	RUN_STEPS(p, forget_resend);
 	eg_policy_free(p);
 }
 
@@ -349,6 +380,16 @@ static void test_on_drop_flow_and_monitor(void)
 
 static void test_allow_lists(void)
 {
+	static const struct step cidr_steps[] = {
+		{ 0, 0, SRV, 100, 100, I_NOT_JUSTIFIED, 0.99f,
+		  EG_VERDICT_ACCEPT, EG_REASON_ALLOW_CIDR },
+		{ 0, 0, "52.95.0.1", 100, 100, I_NOT_JUSTIFIED, 0.99f,
+		  ANY, EG_REASON_CLASS_DROP },
+		{ 1, 1, "2001:db8:aa:1::1", 100, 100, I_NOT_JUSTIFIED, 0.99f,
+		  ANY, EG_REASON_ALLOW_CIDR },
+		{ 0, 1, "2001:db8:ab::1", 100, 100, I_NOT_JUSTIFIED, 0.99f,
+		  ANY, EG_REASON_CLASS_DROP },
+	};
 	struct eg_pkt_info pi;
 	struct eg_decision d;
 	struct eg_config c;
@@ -365,20 +406,7 @@ static void test_allow_lists(void)
 	p = make_policy(&c);
 	memset(&flow, 0, sizeof(flow));
 
-	make_pkt(&pi, 0, "192.168.86.40", "52.94.233.1", 100, 100);
-	d = decide(p, &pi, I_NOT_JUSTIFIED, 0.99f, NULL);
-	CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
-	CHECK_EQ(d.reason, EG_REASON_ALLOW_CIDR);
-	make_pkt(&pi, 0, "192.168.86.40", "52.95.0.1", 100, 100);
-	CHECK_EQ(decide(p, &pi, I_NOT_JUSTIFIED, 0.99f, NULL).reason,
-		 EG_REASON_CLASS_DROP);
-	memset(&flow, 0, sizeof(flow));
-	make_pkt(&pi, 1, "2001:db8:1::40", "2001:db8:aa:1::1", 100, 100);
-	CHECK_EQ(decide(p, &pi, I_NOT_JUSTIFIED, 0.99f, NULL).reason,
-		 EG_REASON_ALLOW_CIDR);
-	make_pkt(&pi, 1, "2001:db8:1::40", "2001:db8:ab::1", 100, 100);
-	CHECK_EQ(decide(p, &pi, I_NOT_JUSTIFIED, 0.99f, NULL).reason,
-		 EG_REASON_CLASS_DROP);
+	RUN_STEPS(p, cidr_steps);
 
 	/* SNI suffixes match whole labels; a leading dot: subdomains only. */
 	static const struct { const char *sni; enum eg_reason want; } cases[] = {
