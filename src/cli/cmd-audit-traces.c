@@ -353,37 +353,80 @@ out:
 	return r;
 }
 
-/* --dump: name,label,features per trace; timing on stderr. */
+/* With --split, the part of every row in every repeat (0 train, 1
+ * validation, 2 test), as eg_audit_evaluate draws them: parts[rep * n + i]. */
+static uint8_t *dump_parts(const struct eg_dataset *d,
+			   const struct eg_audit_eval_opts *o)
+{
+	size_t n = d->n_rows;
+	uint8_t *parts = malloc(o->repeats * n + 1);
+	uint32_t *all = malloc((n + 1) * sizeof(*all));
+	int r = parts && all ? 0 : -ENOMEM;
+
+	for (size_t i = 0; all && i < n; i++)
+		all[i] = (uint32_t)i;
+	for (unsigned rep = 0; rep < o->repeats && r == 0; rep++)
+		r = eg_audit_split3(d, all, n, o->val_size, o->test_size,
+				    o->seed + 1000003ull * rep,
+				    parts + rep * n);
+	free(all);
+	if (r < 0) {
+		free(parts);
+		return NULL;
+	}
+	return parts;
+}
+
+static void dump_rows(FILE *f, const struct tset *s,
+		      const struct eg_dataset *d, const uint8_t *parts,
+		      unsigned reps)
+{
+	static const char *const pn[] = { "train", "val", "test" };
+
+	fprintf(f, "trace,label");
+	for (unsigned k = 0; parts && k < reps; k++)
+		fprintf(f, ",split_%u", k);
+	for (unsigned j = 0; j < d->n_features; j++)
+		fprintf(f, ",%s", d->feature_names[j]);
+	for (uint32_t i = 0; i < d->n_rows; i++) {
+		fprintf(f, "\n%s,%s", s->t[i].name, s->t[i].label);
+		for (unsigned k = 0; parts && k < reps; k++)
+			fprintf(f, ",%s", pn[parts[(size_t)k * d->n_rows + i]]);
+		for (unsigned j = 0; j < d->n_features; j++)
+			fprintf(f, ",%.9g", d->x[(size_t)i * d->n_features + j]);
+	}
+	fprintf(f, "\n");
+}
+
+/* --dump: name,label[,split_K...],features per trace; timing on stderr. */
 static int dump(const struct tset *s, const struct audit_cfg *c, double t0)
 {
 	struct eg_dataset *d = NULL;
+	uint8_t *parts = NULL;
 	FILE *f;
 	int r = build_dataset(s, c, &d);
 	double t1 = fc_now();
 
+	if (r == 0 && c->eo.val_size > 0 && !(parts = dump_parts(d, &c->eo)))
+		r = -ENOMEM;
 	if (r < 0) {
 		cli_error("cannot build the dataset: %s", strerror(-r));
+		eg_dataset_free(d);
 		return 1;
 	}
 	f = fopen(c->dump, "we");
 	if (!f) {
 		cli_error("%s: %s", c->dump, strerror(errno));
 		eg_dataset_free(d);
+		free(parts);
 		return 1;
 	}
-	fprintf(f, "trace,label");
-	for (unsigned j = 0; j < d->n_features; j++)
-		fprintf(f, ",%s", d->feature_names[j]);
-	for (uint32_t i = 0; i < d->n_rows; i++) {
-		fprintf(f, "\n%s,%s", s->t[i].name, s->t[i].label);
-		for (unsigned j = 0; j < d->n_features; j++)
-			fprintf(f, ",%.9g", d->x[(size_t)i * d->n_features + j]);
-	}
-	fprintf(f, "\n");
+	dump_rows(f, s, d, parts, c->eo.repeats);
 	r = fclose(f) ? 1 : 0;
 	fprintf(stderr, "audit: %zu traces (load + features) in %.3f s, "
 		"%.0f traces/s\n", s->n, t1 - t0, s->n / (t1 - t0));
 	eg_dataset_free(d);
+	free(parts);
 	return r;
 }
 
