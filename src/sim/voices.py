@@ -5,10 +5,13 @@
     python3 src/sim/voices.py VCF_TRACES_DIR OUT_DIR [--seed N]
 
 writes OUT_DIR/VOICE/COMMAND/COMMAND_K.csv (the VOICE/COMMAND/*.pcap layout
-of the user-identification study, as trace CSVs) for three voices and every
-command and repetition of the real traces (index,time,size,direction, as
-shared/data/vcf/traces). Read with
-`echoguard audit traces --labels dir:1 OUT_DIR`.
+of the user-identification study, as trace CSVs; index,time,size,direction
+as shared/data/vcf/traces): every real trace once, said by one of three
+voices (repetition K of a command goes to voice (K + c) mod 3, c a number
+of the command, so each voice says every command once or twice and no real
+trace appears under two voices -- copies of one trace under several labels
+would teach a classifier to name a sibling's voice, below chance). Read
+with `echoguard audit traces --labels dir:1 OUT_DIR`.
 
 The model, and all it assumes. Nothing here was measured on a real second
 voice: the real traces have one speaker. Every trace starts from a real
@@ -18,8 +21,8 @@ trace of the command; what a voice changes is only the voice upload:
     (158 in the captures: one 118-byte voice record each, about every
     15-20 ms). The speech segment runs from the first to the last of them.
   - A voice speaks at its own rate: the speech segment lasts RATE times
-    as long (male 1.00, female_1 1.08, female_2 0.93: synthetic voices
-    differ by a few percent in speaking rate), times a per-capture factor
+    as long (male 1.00, female_1 1.15, female_2 0.85: an assumed spread
+    of speaking rates between synthetic voices), times a per-capture factor
     drawn from a normal of mean 1 and deviation JITTER (0.03). Packets of
     the segment (both directions) are moved along the stretched time line,
     later packets shifted by the change; voice packets are added (copies
@@ -37,7 +40,7 @@ import os
 import random
 import re
 
-VOICES = (("male", 1.00), ("female_1", 1.08), ("female_2", 0.93))
+VOICES = (("male", 1.00), ("female_1", 1.15), ("female_2", 0.85))
 JITTER = 0.03
 
 
@@ -94,20 +97,21 @@ def main():
     a = ap.parse_args()
     rng = random.Random(a.seed)
     names = sorted(n for n in os.listdir(a.traces) if n.endswith(".csv"))
+    cmds = sorted(set(re.sub(r"_\d+\.csv$", "", n) for n in names))
     for name in names:
         m = re.match(r"(.*)_(\d+)\.csv$", name)
         if not m:
             continue
         cmd = m.group(1)
+        voice, rate = VOICES[(int(m.group(2)) + cmds.index(cmd)) % 3]
         rows = load(os.path.join(a.traces, name))
-        for voice, rate in VOICES:
-            d = os.path.join(a.out, voice, cmd)
-            os.makedirs(d, exist_ok=True)
-            tr = speak(rows, rate * rng.gauss(1.0, JITTER))
-            with open(os.path.join(d, name), "w") as f:
-                f.write(",time,size,direction\n")
-                for i, r in enumerate(tr):
-                    f.write("%d,%.6f,%.1f,%.1f\n" % (i, r[0], r[1], r[2]))
+        d = os.path.join(a.out, voice, cmd)
+        os.makedirs(d, exist_ok=True)
+        tr = speak(rows, rate * rng.gauss(1.0, JITTER))
+        with open(os.path.join(d, name), "w") as f:
+            f.write(",time,size,direction\n")
+            for i, r in enumerate(tr):
+                f.write("%d,%.6f,%.1f,%.1f\n" % (i, r[0], r[1], r[2]))
 
 
 if __name__ == "__main__":
