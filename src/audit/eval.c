@@ -85,6 +85,26 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 	return n;
 }
 
+/* The positions i of rows of class c, shuffled (Fisher-Yates with *s),
+ * into pos; returns their number. */
+static size_t class_shuffled(const struct eg_dataset *d, const uint32_t *rows,
+			     size_t n, unsigned c, uint64_t *s, uint32_t *pos)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (d->y[rows[i]] == c)
+			pos[m++] = (uint32_t)i;
+	for (size_t i = m; i > 1; i--) {
+		size_t j = eg_splitmix64(s) % i;
+		uint32_t t = pos[i - 1];
+
+		pos[i - 1] = pos[j];
+		pos[j] = t;
+	}
+	return m;
+}
+
 void eg_audit_kfold(const struct eg_dataset *d, const uint32_t *rows,
 		    size_t n, unsigned k, uint64_t seed, uint32_t *fold)
 {
@@ -98,18 +118,8 @@ void eg_audit_kfold(const struct eg_dataset *d, const uint32_t *rows,
 		return;
 	}
 	for (unsigned c = 0; c < d->n_classes; c++) {
-		size_t m = 0;
+		size_t m = class_shuffled(d, rows, n, c, &s, pos);
 
-		for (size_t i = 0; i < n; i++)
-			if (d->y[rows[i]] == c)
-				pos[m++] = (uint32_t)i;
-		for (size_t i = m; i > 1; i--) {
-			size_t j = eg_splitmix64(&s) % i;
-			uint32_t t = pos[i - 1];
-
-			pos[i - 1] = pos[j];
-			pos[j] = t;
-		}
 		for (size_t i = 0; i < m; i++)
 			fold[pos[i]] = next++ % k;
 	}
@@ -127,18 +137,8 @@ int eg_audit_split3(const struct eg_dataset *d, const uint32_t *rows,
 	if (!pos)
 		return -ENOMEM;
 	for (unsigned c = 0; c < d->n_classes; c++) {
-		size_t m = 0, v, t;
+		size_t m = class_shuffled(d, rows, n, c, &s, pos), v, t;
 
-		for (size_t i = 0; i < n; i++)
-			if (d->y[rows[i]] == c)
-				pos[m++] = (uint32_t)i;
-		for (size_t i = m; i > 1; i--) {
-			size_t j = eg_splitmix64(&s) % i;
-			uint32_t tmp = pos[i - 1];
-
-			pos[i - 1] = pos[j];
-			pos[j] = tmp;
-		}
 		seen += m;
 		t = (size_t)floor(test * seen + 0.5) - nt;
 		v = (size_t)floor(val * seen + 0.5) - nv;
