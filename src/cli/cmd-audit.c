@@ -310,6 +310,12 @@ int cmd_audit(int argc, char **argv)
 		cli_error("audit %s: no input given", mode);
 		return 2;
 	}
+	if ((cfg.via_command && cfg.dir_level) ||
+	    (cfg.eo.val_size > 0 && cfg.eo.by_group)) {
+		cli_error("audit: --via-command goes with --labels FILE, and "
+			  "--split not with --group-split");
+		return 2;
+	}
 	cfg.inputs = (const char *const *)argv + optind;
 	cfg.n_inputs = (unsigned)(argc - optind);
 	if (!strcmp(mode, "traces"))
