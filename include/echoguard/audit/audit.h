@@ -3,13 +3,15 @@
  * audit.h: what an eavesdropper learns from the shape of encrypted traffic
  * (issue 7). Traces (one interaction each) or windows over a capture become
  * feature vectors; classifiers (the forest, a single CART tree, kNN,
- * AdaBoost-SAMME with stumps) are evaluated over repeated stratified splits
- * with K-fold tuning; countermeasures transform traces first.
+ * AdaBoost-SAMME with stumps, extra trees, a multilayer perceptron) are
+ * evaluated over repeated stratified splits with K-fold tuning, or over
+ * train/validation/test splits; countermeasures transform traces first.
  *
  * Modules: trace.c (loading CSV traces and captures, cutting),
  * feat.c (per-trace and per-window features, defences),
- * clf.c (kNN, AdaBoost, forest/tree wrappers), eval.c (repeated
- * splits, tuning, metrics). Covered by tests/unit/test-audit.c.
+ * clf.c (kNN, AdaBoost, forest/tree wrappers), xtrees.c, mlp.c,
+ * servers.c (--servers), eval.c (repeated splits, tuning, metrics).
+ * Covered by tests/unit/test-audit.c and test-audit-mlp.c.
  * Nothing here logs or exits; errors come back as -errno plus a message.
  */
 #ifndef ECHOGUARD_AUDIT_H
