@@ -2,7 +2,8 @@
 /*
  * clf.c: the audit's classifiers behind one interface: the forest
  * and a single CART tree (train.h), kNN on standardised features, and
- * AdaBoost (SAMME, Zhu et al. 2009) with decision stumps.
+ * AdaBoost (SAMME, Zhu et al. 2009) with decision stumps, the extra trees
+ * (xtrees.c) and the multilayer perceptron (mlp.c).
  * Covered by tests/unit/test-audit.c.
  */
 #include <errno.h>
@@ -16,7 +17,7 @@
 #include "audit-internal.h"
 
 const char *const eg_audit_clf_names[_EG_CLF_MAX] = {
-	"forest", "tree", "knn", "adaboost", "xtrees",
+	"forest", "tree", "knn", "adaboost", "xtrees", "mlp",
 };
 
 int eg_audit_clf_parse(const char *s, enum eg_audit_clf *ret)
@@ -49,6 +50,7 @@ struct eg_audit_model {
 	struct stump *st;
 	size_t n_st;
 	struct eg_audit_xtrees *xt;
+	struct eg_audit_mlp *mlp;
 };
 
 struct eg_audit_model *eg_audit_model_free(struct eg_audit_model *m)
@@ -62,6 +64,7 @@ struct eg_audit_model *eg_audit_model_free(struct eg_audit_model *m)
 	free(m->y);
 	free(m->st);
 	eg_audit_xtrees_free(m->xt);
+	eg_audit_mlp_free(m->mlp);
 	free(m);
 	return NULL;
 }
@@ -88,6 +91,25 @@ static int fit_forest(struct eg_audit_model *m, const struct eg_audit_hyper *h,
 	return eg_train(d, rows, n, &p, &m->forest, err, errlen);
 }
 
+void eg_audit_standardise(const struct eg_dataset *d, const uint32_t *rows,
+			  size_t n, float *mu, float *sd)
+{
+	unsigned f = d->n_features;
+
+	for (unsigned j = 0; j < f; j++) {
+		double s = 0, q = 0, v;
+
+		for (size_t i = 0; i < n; i++) {
+			v = d->x[(size_t)rows[i] * f + j];
+			s += v;
+			q += v * v;
+		}
+		mu[j] = n ? (float)(s / n) : 0;
+		v = n ? sqrt(fmax(0, q / n - (s / n) * (s / n))) : 0;
+		sd[j] = v > 1e-12 ? (float)v : 1.0f;
+	}
+}
+
 static int fit_knn(struct eg_audit_model *m, const struct eg_audit_hyper *h,
 		   const struct eg_dataset *d, const uint32_t *rows, size_t n)
 {
@@ -101,19 +123,7 @@ static int fit_knn(struct eg_audit_model *m, const struct eg_audit_hyper *h,
 	m->sd = calloc(f, sizeof(float));
 	if (!m->x || !m->y || !m->mu || !m->sd)
 		return -ENOMEM;
-	for (unsigned j = 0; j < f; j++) {
-		double s = 0, q = 0, sd;
-
-		for (size_t i = 0; i < n; i++) {
-			double v = d->x[(size_t)rows[i] * f + j];
-
-			s += v;
-			q += v * v;
-		}
-		m->mu[j] = (float)(s / n);
-		sd = sqrt(fmax(0, q / n - (s / n) * (s / n)));
-		m->sd[j] = sd > 1e-12 ? (float)sd : 1.0f;
-	}
+	eg_audit_standardise(d, rows, n, m->mu, m->sd);
 	for (size_t i = 0; i < n; i++) {
 		const float *src = &d->x[(size_t)rows[i] * f];
 
@@ -350,10 +360,44 @@ out:
 	return r;
 }
 
-int eg_audit_fit(enum eg_audit_clf c, const struct eg_audit_hyper *h,
-		 const struct eg_dataset *d, const uint32_t *rows, size_t n,
-		 uint64_t seed, unsigned threads, struct eg_audit_model **ret,
-		 char *err, size_t errlen)
+/* The MLP without a validation part: a stratified tenth of rows. */
+static int fit_mlp(struct eg_audit_model *m, const struct eg_audit_hyper *h,
+		   const struct eg_dataset *d, const uint32_t *rows, size_t n,
+		   const uint32_t *val, size_t nv, uint64_t seed)
+{
+	uint32_t *tr, *va;
+	uint8_t *part;
+	size_t nt = 0;
+	int r;
+
+	if (nv)
+		return eg_audit_mlp_fit(d, rows, n, val, nv, h, seed, &m->mlp);
+	tr = malloc(n * sizeof(*tr));
+	va = malloc(n * sizeof(*va));
+	part = malloc(n);
+	r = tr && va && part ? eg_audit_split3(d, rows, n, 0.1, 0, seed, part)
+			     : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (part[i])
+			va[nv++] = rows[i];
+		else
+			tr[nt++] = rows[i];
+	}
+	if (r == 0 && !nt) /* too few rows to spare any */
+		r = eg_audit_mlp_fit(d, rows, n, NULL, 0, h, seed, &m->mlp);
+	else if (r == 0)
+		r = eg_audit_mlp_fit(d, tr, nt, va, nv, h, seed, &m->mlp);
+	free(tr);
+	free(va);
+	free(part);
+	return r;
+}
+
+int eg_audit_fit_val(enum eg_audit_clf c, const struct eg_audit_hyper *h,
+		     const struct eg_dataset *d, const uint32_t *rows,
+		     size_t n, const uint32_t *val, size_t nv, uint64_t seed,
+		     unsigned threads, struct eg_audit_model **ret, char *err,
+		     size_t errlen)
 {
 	struct eg_audit_model *m;
 	int r;
@@ -376,16 +420,30 @@ int eg_audit_fit(enum eg_audit_clf c, const struct eg_audit_hyper *h,
 	else if (c == EG_CLF_XTREES)
 		r = eg_audit_xtrees_fit(d, rows, n, h->trees, h->min_leaf, seed,
 					&m->xt);
+	else if (c == EG_CLF_MLP)
+		r = fit_mlp(m, h, d, rows, n, val, nv, seed);
 	else
 		r = fit_ada(m, h, d, rows, n);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			snprintf(err, errlen, "out of memory");
+		else if (c == EG_CLF_MLP)
+			snprintf(err, errlen, "mlp: a hidden layer above %d "
+				 "units", EG_AUDIT_MLP_MAX_H);
 		eg_audit_model_free(m);
 		return r;
 	}
 	*ret = m;
 	return 0;
+}
+
+int eg_audit_fit(enum eg_audit_clf c, const struct eg_audit_hyper *h,
+		 const struct eg_dataset *d, const uint32_t *rows, size_t n,
+		 uint64_t seed, unsigned threads, struct eg_audit_model **ret,
+		 char *err, size_t errlen)
+{
+	return eg_audit_fit_val(c, h, d, rows, n, NULL, 0, seed, threads, ret,
+				err, errlen);
 }
 
 unsigned eg_audit_score(const struct eg_audit_model *m, const float *x,
@@ -399,6 +457,10 @@ unsigned eg_audit_score(const struct eg_audit_model *m, const float *x,
 	}
 	if (m->xt) {
 		eg_audit_xtrees_proba(m->xt, x, s);
+		return argmax(s, m->n_classes);
+	}
+	if (m->mlp) {
+		eg_audit_mlp_proba(m->mlp, x, s);
 		return argmax(s, m->n_classes);
 	}
 	for (unsigned c = 0; c < m->n_classes; c++)
@@ -425,7 +487,7 @@ int eg_audit_importances(const struct eg_audit_model *m, double *ret)
 	}
 	for (unsigned j = 0; j < m->n_features; j++)
 		ret[j] = 0;
-	if (m->c == EG_CLF_KNN)
+	if (m->c == EG_CLF_KNN || m->c == EG_CLF_MLP)
 		return -EOPNOTSUPP;
 	for (size_t i = 0; i < m->n_st; i++) {
 		ret[m->st[i].f] += m->st[i].alpha;

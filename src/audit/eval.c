@@ -29,6 +29,7 @@ void eg_audit_eval_opts_default(struct eg_audit_eval_opts *o)
 	o->class_map = NULL;
 	o->n_mapped = 0;
 	o->by_group = false;
+	o->val_size = 0;
 }
 
 void eg_audit_result_done(struct eg_audit_result *r)
@@ -61,6 +62,10 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 		{ .trees = 300, .min_leaf = 1 },
 		{ .trees = 100, .min_leaf = 1 },
 	};
+	static const struct eg_audit_hyper mlp[] = {
+		{ .hidden1 = 100 }, { .hidden1 = 256 },
+		{ .hidden1 = 100, .hidden2 = 100 },
+	};
 	static const struct eg_audit_hyper ada[] = {
 		{ .rounds = 50 }, { .rounds = 200 }, { .rounds = 500 },
 	};
@@ -72,11 +77,32 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 	case EG_CLF_TREE: g = tree; n = 4; break;
 	case EG_CLF_KNN: g = knn; n = 5; break;
 	case EG_CLF_XTREES: g = xtrees; n = 2; break;
+	case EG_CLF_MLP: g = mlp; n = 3; break;
 	default: g = ada; n = 3; break;
 	}
 	for (unsigned i = 0; i < n && i < max; i++)
 		ret[i] = g[i];
 	return n;
+}
+
+/* The positions i of rows of class c, shuffled (Fisher-Yates with *s),
+ * into pos; returns their number. */
+static size_t class_shuffled(const struct eg_dataset *d, const uint32_t *rows,
+			     size_t n, unsigned c, uint64_t *s, uint32_t *pos)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (d->y[rows[i]] == c)
+			pos[m++] = (uint32_t)i;
+	for (size_t i = m; i > 1; i--) {
+		size_t j = eg_splitmix64(s) % i;
+		uint32_t t = pos[i - 1];
+
+		pos[i - 1] = pos[j];
+		pos[j] = t;
+	}
+	return m;
 }
 
 void eg_audit_kfold(const struct eg_dataset *d, const uint32_t *rows,
@@ -92,22 +118,39 @@ void eg_audit_kfold(const struct eg_dataset *d, const uint32_t *rows,
 		return;
 	}
 	for (unsigned c = 0; c < d->n_classes; c++) {
-		size_t m = 0;
+		size_t m = class_shuffled(d, rows, n, c, &s, pos);
 
-		for (size_t i = 0; i < n; i++)
-			if (d->y[rows[i]] == c)
-				pos[m++] = (uint32_t)i;
-		for (size_t i = m; i > 1; i--) {
-			size_t j = eg_splitmix64(&s) % i;
-			uint32_t t = pos[i - 1];
-
-			pos[i - 1] = pos[j];
-			pos[j] = t;
-		}
 		for (size_t i = 0; i < m; i++)
 			fold[pos[i]] = next++ % k;
 	}
 	free(pos);
+}
+
+int eg_audit_split3(const struct eg_dataset *d, const uint32_t *rows,
+		    size_t n, double val, double test, uint64_t seed,
+		    uint8_t *part)
+{
+	uint32_t *pos = malloc((n ? n : 1) * sizeof(*pos));
+	uint64_t s = seed ^ 0x3a17b0c5ull;
+	size_t seen = 0, nv = 0, nt = 0;
+
+	if (!pos)
+		return -ENOMEM;
+	for (unsigned c = 0; c < d->n_classes; c++) {
+		size_t m = class_shuffled(d, rows, n, c, &s, pos), v, t;
+
+		seen += m;
+		t = (size_t)floor(test * seen + 0.5) - nt;
+		v = (size_t)floor(val * seen + 0.5) - nv;
+		t = t < m ? t : m;
+		v = v < m - t ? v : m - t;
+		for (size_t i = 0; i < m; i++)
+			part[pos[i]] = i < t ? 2 : i < t + v ? 1 : 0;
+		nt += t;
+		nv += v;
+	}
+	free(pos);
+	return 0;
 }
 
 static double now_s(void)
@@ -225,6 +268,113 @@ out:
 	return r;
 }
 
+/* One repeat of the stratified (or group) split with K-fold tuning: the
+ * model refitted on the training part with the best grid point. Returns
+ * the grid index, or -errno with *sp freed. */
+static int repeat_split(const struct eg_dataset *d, enum eg_audit_clf c,
+			const struct eg_audit_hyper *grid, unsigned ng,
+			const struct eg_audit_eval_opts *o, uint64_t seed,
+			struct eg_split *sp, struct eg_audit_model **m,
+			double *fit_s, float *s, char *err, size_t errlen)
+{
+	int g = 0, e;
+	double t1;
+
+	e = o->by_group ? eg_split_group(d, o->test_size, seed, sp) :
+			  eg_split_random(d, o->test_size, seed, sp);
+	if (e < 0) {
+		snprintf(err, errlen, "split failed%s",
+			 o->by_group ? " (needs two groups or more)" : "");
+		return e;
+	}
+	if (o->tune_folds > 1 && ng > 1)
+		g = tune(d, c, grid, ng, o, sp->train, sp->n_train, seed, s,
+			 err, errlen);
+	t1 = now_s();
+	e = g < 0 ? g : eg_audit_fit(c, &grid[g], d, sp->train, sp->n_train,
+				     seed, o->threads, m, err, errlen);
+	*fit_s = now_s() - t1;
+	if (e < 0) {
+		eg_split_done(sp);
+		return e;
+	}
+	return g;
+}
+
+/* Rows of part p into a fresh array (*ret, count *n). */
+static int rows_of(const uint8_t *part, uint32_t nr, uint8_t p,
+		   uint32_t **ret, size_t *n)
+{
+	*n = 0;
+	*ret = malloc((nr ? nr : 1) * sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nr; i++)
+		if (part[i] == p)
+			(*ret)[(*n)++] = i;
+	return 0;
+}
+
+/* One repeat of the train/validation/test split: every grid point fitted
+ * on the training part, the best on the validation part kept (sp->train
+ * holds the training rows, sp->test the test rows). */
+static int repeat_split3(const struct eg_dataset *d, enum eg_audit_clf c,
+			 const struct eg_audit_hyper *grid, unsigned ng,
+			 const struct eg_audit_eval_opts *o, uint64_t seed,
+			 struct eg_split *sp, struct eg_audit_model **m,
+			 double *fit_s, float *s, char *err, size_t errlen)
+{
+	uint32_t *all = malloc((d->n_rows ? d->n_rows : 1) * sizeof(*all));
+	uint8_t *part = malloc(d->n_rows ? d->n_rows : 1);
+	uint32_t *va = NULL;
+	size_t nv = 0;
+	double best = -1;
+	int g = -ENOMEM;
+
+	memset(sp, 0, sizeof(*sp));
+	*m = NULL;
+	for (uint32_t i = 0; all && i < d->n_rows; i++)
+		all[i] = i;
+	if (!all || !part ||
+	    eg_audit_split3(d, all, d->n_rows, o->val_size, o->test_size,
+			    seed, part) < 0 ||
+	    rows_of(part, d->n_rows, 0, &sp->train, &sp->n_train) < 0 ||
+	    rows_of(part, d->n_rows, 1, &va, &nv) < 0 ||
+	    rows_of(part, d->n_rows, 2, &sp->test, &sp->n_test) < 0)
+		goto out;
+	for (unsigned k = 0; k < ng; k++) {
+		struct eg_audit_model *mk;
+		double t1 = now_s(), acc;
+		int e = eg_audit_fit_val(c, &grid[k], d, sp->train,
+					 sp->n_train, va, nv, seed, o->threads,
+					 &mk, err, errlen);
+
+		if (e < 0) {
+			g = e;
+			goto out;
+		}
+		acc = score_rows(mk, d, o, va, nv, 1, NULL, NULL, s);
+		if (acc > best || !*m) {
+			best = acc;
+			eg_audit_model_free(*m);
+			*m = mk;
+			*fit_s = now_s() - t1;
+			g = (int)k;
+		} else {
+			eg_audit_model_free(mk);
+		}
+	}
+out:
+	free(all);
+	free(part);
+	free(va);
+	if (g < 0) {
+		*m = eg_audit_model_free(*m);
+		eg_split_done(sp);
+	}
+	return g;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -301,9 +451,10 @@ int eg_audit_evaluate(const struct eg_dataset *d, enum eg_audit_clf c,
 		e = -EINVAL;
 		goto fail;
 	}
-	if (!o->repeats || !(o->test_size > 0 && o->test_size < 1)) {
-		snprintf(err, errlen, "repeats must be >= 1 and test size in "
-			 "(0, 1)");
+	if (!o->repeats || !(o->test_size > 0 && o->test_size < 1) ||
+	    !(o->val_size >= 0 && o->val_size + o->test_size < 1)) {
+		snprintf(err, errlen, "repeats must be >= 1, test size in "
+			 "(0, 1) and test + validation below 1");
 		e = -EINVAL;
 		goto fail;
 	}
@@ -318,33 +469,20 @@ int eg_audit_evaluate(const struct eg_dataset *d, enum eg_audit_clf c,
 		uint64_t seed = o->seed + 1000003ull * rep;
 		struct eg_split sp;
 		struct eg_audit_model *m;
-		int g = 0;
-		double t0 = now_s(), t1;
+		int g;
+		double fit_s, t0 = now_s();
 
-		e = o->by_group ? eg_split_group(d, o->test_size, seed, &sp) :
-				  eg_split_random(d, o->test_size, seed, &sp);
-		if (e < 0) {
-			snprintf(err, errlen, "split %u failed%s", rep,
-				 o->by_group ? " (needs two groups or more)" : "");
-			goto fail;
-		}
-		if (o->tune_folds > 1 && ng > 1)
-			g = tune(d, c, grid, ng, o, sp.train, sp.n_train, seed,
-				 s, err, errlen);
+		g = o->val_size > 0 ?
+		    repeat_split3(d, c, grid, ng, o, seed, &sp, &m, &fit_s, s,
+				  err, errlen) :
+		    repeat_split(d, c, grid, ng, o, seed, &sp, &m, &fit_s, s,
+				 err, errlen);
 		if (g < 0) {
 			e = g;
-			eg_split_done(&sp);
 			goto fail;
 		}
 		chosen[g]++;
-		t1 = now_s();
-		e = eg_audit_fit(c, &grid[g], d, sp.train, sp.n_train, seed,
-				 o->threads, &m, err, errlen);
-		if (e < 0) {
-			eg_split_done(&sp);
-			goto fail;
-		}
-		r.fit_s += now_s() - t1;
+		r.fit_s += fit_s;
 		r.train_s += now_s() - t0;
 		memset(conf1, 0, nc * nc * sizeof(*conf1));
 		r.acc[rep] = score_rows(m, d, o, sp.test, sp.n_test, o->topk,

@@ -14,6 +14,7 @@
 #include "echoguard/audit/audit.h"
 #include "echoguard/offline/capture.h"
 #include "echoguard/net/packet.h"
+#include "audit-internal.h"
 
 void eg_audit_trace_init(struct eg_audit_trace *t)
 {
@@ -248,9 +249,36 @@ static void fill_pkt(const struct eg_packet *p, const struct eg_frame *fr,
 	ap->conn = hash_bytes(&p->l4_proto, 1, h);
 }
 
+/* The server addresses (hashes, as raddr) of --servers seen so far. */
+struct addr_set {
+	uint32_t h[EG_AUDIT_MAX_ADDRS];
+	unsigned n;
+};
+
+static bool set_has(const struct addr_set *s, uint32_t h)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->h[i] == h)
+			return true;
+	return false;
+}
+
+/* Keep only the packets of t exchanged with an address in s. */
+static void keep_servers(struct eg_audit_trace *t, const struct addr_set *s)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (set_has(s, t->p[i].raddr))
+			t->p[k++] = t->p[i];
+	t->n = k;
+}
+
 int eg_audit_capture_load(const char *path, const char *dev,
+			  const struct eg_audit_servers *srv,
 			  struct eg_audit_trace *t, char *err, size_t errlen)
 {
+	struct addr_set *set = NULL;
 	uint8_t d[16] = { 0 };
 	struct eg_capture *cap;
 	struct eg_frame fr;
@@ -266,9 +294,15 @@ int eg_audit_capture_load(const char *path, const char *dev,
 		if (r < 0)
 			return r;
 	}
+	if (srv && !(set = calloc(1, sizeof(*set)))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
 	r = eg_capture_open(path, &cap, err, errlen);
-	if (r < 0)
+	if (r < 0) {
+		free(set);
 		return r;
+	}
 	eg_audit_trace_done(t);
 	base_name(path, ".pcap", t->name, sizeof(t->name));
 	while ((r = eg_capture_next(cap, &fr, err, errlen)) > 0) {
@@ -285,6 +319,10 @@ int eg_audit_capture_load(const char *path, const char *dev,
 		if (!out && memcmp(p.dst, d, 16))
 			continue;
 		fill_pkt(&p, &fr, out, &ap);
+		if (set && set->n < EG_AUDIT_MAX_ADDRS &&
+		    !set_has(set, ap.raddr) &&
+		    eg_audit_servers_match(srv, &p, out))
+			set->h[set->n++] = ap.raddr;
 		if (t->n && ap.t < t->p[t->n - 1].t)
 			ap.t = t->p[t->n - 1].t; /* keep times monotonic */
 		if (eg_audit_trace_push(t, &ap) < 0) {
@@ -294,6 +332,9 @@ int eg_audit_capture_load(const char *path, const char *dev,
 		}
 	}
 	eg_capture_free(cap);
+	if (r >= 0 && set)
+		keep_servers(t, set);
+	free(set);
 	if (r < 0) {
 		eg_audit_trace_done(t);
 		return r;

@@ -24,6 +24,9 @@ struct audit_cfg {
 	const char *labels, *interactions, *mic, *device, *report;
 	const char *dump;         /* traces: write the features, no evaluation */
 	bool via_command;         /* traces: train on commands, score --labels */
+	unsigned dir_level;       /* traces: --labels dir:N (0: not) */
+	bool has_servers;         /* --servers given */
+	struct eg_audit_servers servers;
 	struct eg_audit_fopts fo;
 	struct eg_audit_eval_opts eo;
 	struct eg_audit_defend def[AUDIT_MAX_DEF];

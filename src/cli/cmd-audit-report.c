@@ -151,12 +151,13 @@ static void json_result(FILE *f, const struct eg_dataset *d,
 		"\"median\": %.6f, \"topk\": %u, \"topk_mean\": %.6f, "
 		"\"balanced_mean\": %.6f, \"train_s\": %.4f, "
 		"\"fit_s\": %.4f, \"chosen\": {\"trees\": %u, \"max_depth\": %u,"
-		" \"min_leaf\": %u, \"k\": %u, \"rounds\": %u},\n   \"acc\": [",
+		" \"min_leaf\": %u, \"k\": %u, \"rounds\": %u, \"hidden\": "
+		"[%u, %u]},\n   \"acc\": [",
 		extra, eg_audit_clf_names[r->clf], d->n_rows, nc,
 		r->mean, r->std, r->median, topk, r->topk_mean,
 		r->balanced_mean, r->train_s, r->fit_s, r->chosen.trees,
 		r->chosen.max_depth, r->chosen.min_leaf, r->chosen.k,
-		r->chosen.rounds);
+		r->chosen.rounds, r->chosen.hidden1, r->chosen.hidden2);
 	for (unsigned i = 0; i < r->repeats; i++)
 		fprintf(f, "%s%.4f", i ? ", " : "", r->acc[i]);
 	fprintf(f, "],\n   \"classes_names\": [");

@@ -67,7 +67,9 @@ static int add_capture(struct tset *s, const char *path,
 	int r;
 
 	eg_audit_trace_init(&all);
-	r = eg_audit_capture_load(path, c->device, &all, err, sizeof(err));
+	r = eg_audit_capture_load(path, c->device,
+				  c->has_servers ? &c->servers : NULL, &all,
+				  err, sizeof(err));
 	if (r < 0) {
 		cli_error("%s", err);
 		return r;
@@ -101,23 +103,56 @@ static int add_capture(struct tset *s, const char *path,
 	return 0;
 }
 
-static int add_file(struct tset *s, const char *path,
+/* --labels dir:N: the N-th folder of rel (the path below the argument)
+ * for the traces from first on. */
+static int dir_label(struct tset *s, size_t first, const char *rel,
+		     unsigned level)
+{
+	const char *p = rel, *slash;
+
+	for (unsigned k = 1; k < level && p; k++) {
+		slash = strchr(p, '/');
+		p = slash ? slash + 1 : NULL;
+	}
+	slash = p ? strchr(p, '/') : NULL;
+	if (!slash) {
+		cli_error("%s: --labels dir:%u: the path below the argument has"
+			  " fewer than %u folders", rel, level, level);
+		return -EINVAL;
+	}
+	for (size_t i = first; i < s->n; i++)
+		snprintf(s->t[i].label, sizeof(s->t[i].label), "%.*s",
+			 (int)(slash - p), p);
+	return 0;
+}
+
+/* A file; rel is its path below the command-line argument. */
+static int add_file(struct tset *s, const char *path, const char *rel,
 		    const struct audit_cfg *c, const struct eg_interactions *in)
 {
 	struct eg_audit_trace *t;
+	size_t first = s->n;
 	char err[1024];
 	int r;
 
-	if (!ends_with(path, ".csv"))
-		return add_capture(s, path, c, in);
-	t = tset_add(s);
-	if (!t)
-		return -ENOMEM;
-	r = eg_audit_trace_load_csv(path, t, err, sizeof(err));
-	if (r < 0) {
-		cli_error("%s", err);
-		s->n--;
+	if (!ends_with(path, ".csv")) {
+		r = add_capture(s, path, c, in);
+	} else if (c->has_servers) {
+		cli_error("%s: --servers needs captures (a trace CSV has no "
+			  "addresses)", path);
+		return -EINVAL;
+	} else {
+		t = tset_add(s);
+		if (!t)
+			return -ENOMEM;
+		r = eg_audit_trace_load_csv(path, t, err, sizeof(err));
+		if (r < 0) {
+			cli_error("%s", err);
+			s->n--;
+		}
 	}
+	if (r >= 0 && c->dir_level)
+		r = dir_label(s, first, rel, c->dir_level);
 	return r;
 }
 
@@ -126,24 +161,42 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A directory: its *.csv, *.pcap, *.pcapng files in sorted order. */
-static int add_dir(struct tset *s, const char *dir, const struct audit_cfg *c,
-		   const struct eg_interactions *in)
+static bool wanted(const char *root, const char *rel, const char *name,
+		   bool *dir)
 {
-	DIR *d = opendir(dir);
+	char path[4096];
+	struct stat st;
+
+	*dir = false;
+	if (name[0] == '.')
+		return false;
+	if (ends_with(name, ".csv") || ends_with(name, ".pcap") ||
+	    ends_with(name, ".pcapng"))
+		return true;
+	snprintf(path, sizeof(path), "%s/%s%s%s", root, rel, *rel ? "/" : "",
+		 name);
+	return (*dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+/* A directory root/rel: its *.csv, *.pcap, *.pcapng files and its
+ * subdirectories, recursed, in sorted order. */
+static int add_dir(struct tset *s, const char *root, const char *rel,
+		   const struct audit_cfg *c, const struct eg_interactions *in)
+{
+	DIR *d;
 	struct dirent *e;
-	char **names = NULL, path[4096];
+	char **names = NULL, path[4096], sub[4096];
 	size_t n = 0, cap = 0;
+	bool isdir;
 	int r = 0;
 
-	if (!d) {
-		cli_error("%s: %s", dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s%s%s", root, *rel ? "/" : "", rel);
+	if (!(d = opendir(path))) {
+		cli_error("%s: %s", path, strerror(errno));
 		return -errno;
 	}
 	while ((e = readdir(d))) {
-		if (!ends_with(e->d_name, ".csv") &&
-		    !ends_with(e->d_name, ".pcap") &&
-		    !ends_with(e->d_name, ".pcapng"))
+		if (!wanted(root, rel, e->d_name, &isdir))
 			continue;
 		if (n == cap) {
 			char **nn = realloc(names, (cap = cap ? cap * 2 : 256) *
@@ -154,8 +207,7 @@ static int add_dir(struct tset *s, const char *dir, const struct audit_cfg *c,
 			}
 			names = nn;
 		}
-		names[n] = strdup(e->d_name);
-		if (!names[n]) {
+		if (!(names[n] = strdup(e->d_name))) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -163,8 +215,17 @@ static int add_dir(struct tset *s, const char *dir, const struct audit_cfg *c,
 	}
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && r >= 0; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		r = add_file(s, path, c, in);
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "",
+			 names[i]);
+		if (snprintf(path, sizeof(path), "%s/%s", root, sub) >=
+		    (int)sizeof(path)) {
+			cli_error("%s/%s: path too long", root, sub);
+			r = -ENAMETOOLONG;
+			break;
+		}
+		r = wanted(root, rel, names[i], &isdir) && isdir ?
+		    add_dir(s, root, sub, c, in) :
+		    add_file(s, path, sub, c, in);
 	}
 out:
 	closedir(d);
@@ -183,6 +244,8 @@ static int label_traces(struct tset *s, const char *labels)
 	FILE *f;
 	int r = 0;
 
+	if (labels && !strncmp(labels, "dir:", 4))
+		return 0; /* labelled while loading */
 	for (size_t i = 0; i < s->n; i++) {
 		eg_audit_command_name(s->t[i].name, cmd, sizeof(cmd));
 		snprintf(s->t[i].label, sizeof(s->t[i].label), "%s", cmd);
@@ -290,37 +353,80 @@ out:
 	return r;
 }
 
-/* --dump: name,label,features per trace; timing on stderr. */
+/* With --split, the part of every row in every repeat (0 train, 1
+ * validation, 2 test), as eg_audit_evaluate draws them: parts[rep * n + i]. */
+static uint8_t *dump_parts(const struct eg_dataset *d,
+			   const struct eg_audit_eval_opts *o)
+{
+	size_t n = d->n_rows;
+	uint8_t *parts = malloc(o->repeats * n + 1);
+	uint32_t *all = malloc((n + 1) * sizeof(*all));
+	int r = parts && all ? 0 : -ENOMEM;
+
+	for (size_t i = 0; all && i < n; i++)
+		all[i] = (uint32_t)i;
+	for (unsigned rep = 0; rep < o->repeats && r == 0; rep++)
+		r = eg_audit_split3(d, all, n, o->val_size, o->test_size,
+				    o->seed + 1000003ull * rep,
+				    parts + rep * n);
+	free(all);
+	if (r < 0) {
+		free(parts);
+		return NULL;
+	}
+	return parts;
+}
+
+static void dump_rows(FILE *f, const struct tset *s,
+		      const struct eg_dataset *d, const uint8_t *parts,
+		      unsigned reps)
+{
+	static const char *const pn[] = { "train", "val", "test" };
+
+	fprintf(f, "trace,label");
+	for (unsigned k = 0; parts && k < reps; k++)
+		fprintf(f, ",split_%u", k);
+	for (unsigned j = 0; j < d->n_features; j++)
+		fprintf(f, ",%s", d->feature_names[j]);
+	for (uint32_t i = 0; i < d->n_rows; i++) {
+		fprintf(f, "\n%s,%s", s->t[i].name, s->t[i].label);
+		for (unsigned k = 0; parts && k < reps; k++)
+			fprintf(f, ",%s", pn[parts[(size_t)k * d->n_rows + i]]);
+		for (unsigned j = 0; j < d->n_features; j++)
+			fprintf(f, ",%.9g", d->x[(size_t)i * d->n_features + j]);
+	}
+	fprintf(f, "\n");
+}
+
+/* --dump: name,label[,split_K...],features per trace; timing on stderr. */
 static int dump(const struct tset *s, const struct audit_cfg *c, double t0)
 {
 	struct eg_dataset *d = NULL;
+	uint8_t *parts = NULL;
 	FILE *f;
 	int r = build_dataset(s, c, &d);
 	double t1 = fc_now();
 
+	if (r == 0 && c->eo.val_size > 0 && !(parts = dump_parts(d, &c->eo)))
+		r = -ENOMEM;
 	if (r < 0) {
 		cli_error("cannot build the dataset: %s", strerror(-r));
+		eg_dataset_free(d);
 		return 1;
 	}
 	f = fopen(c->dump, "we");
 	if (!f) {
 		cli_error("%s: %s", c->dump, strerror(errno));
 		eg_dataset_free(d);
+		free(parts);
 		return 1;
 	}
-	fprintf(f, "trace,label");
-	for (unsigned j = 0; j < d->n_features; j++)
-		fprintf(f, ",%s", d->feature_names[j]);
-	for (uint32_t i = 0; i < d->n_rows; i++) {
-		fprintf(f, "\n%s,%s", s->t[i].name, s->t[i].label);
-		for (unsigned j = 0; j < d->n_features; j++)
-			fprintf(f, ",%.9g", d->x[(size_t)i * d->n_features + j]);
-	}
-	fprintf(f, "\n");
+	dump_rows(f, s, d, parts, c->eo.repeats);
 	r = fclose(f) ? 1 : 0;
 	fprintf(stderr, "audit: %zu traces (load + features) in %.3f s, "
 		"%.0f traces/s\n", s->n, t1 - t0, s->n / (t1 - t0));
 	eg_dataset_free(d);
+	free(parts);
 	return r;
 }
 
@@ -406,9 +512,10 @@ int audit_traces(const struct audit_cfg *c)
 			cli_error("%s: %s", c->inputs[i], strerror(errno));
 			r = -errno;
 		} else if (S_ISDIR(st.st_mode)) {
-			r = add_dir(&s, c->inputs[i], c, in);
+			r = add_dir(&s, c->inputs[i], "", c, in);
 		} else {
-			r = add_file(&s, c->inputs[i], c, in);
+			r = add_file(&s, c->inputs[i], base(c->inputs[i]), c,
+				     in);
 		}
 	}
 	if (r >= 0 && s.n < 2) {

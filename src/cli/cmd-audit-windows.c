@@ -206,7 +206,9 @@ static int load_sources(const struct audit_cfg *c, struct source *src)
 		b = strrchr(src[i].path, '/');
 		snprintf(src[i].base, sizeof(src[i].base), "%s",
 			 b ? b + 1 : src[i].path);
-		if (eg_audit_capture_load(src[i].path, c->device, &src[i].t,
+		if (eg_audit_capture_load(src[i].path, c->device,
+					  c->has_servers ? &c->servers : NULL,
+					  &src[i].t,
 					  err, sizeof(err)) < 0) {
 			cli_error("%s", err);
 			return -EINVAL;

@@ -31,9 +31,12 @@ static void usage(FILE *f)
 "                               (--interactions FILE | --mic FILE)\n"
 "                               CAPTURE|LABEL=CAPTURE...\n"
 "traces:\n"
-"  --labels name|FILE   class from the trace name (name_N.csv -> name), or\n"
-"                       FILE: a CSV command,category mapping commands to\n"
-"                       classes (e.g. vcf/categories.csv)  [name]\n"
+"  --labels name|FILE|dir:N  class from the trace name (name_N.csv ->\n"
+"                       name), or FILE: a CSV command,category mapping\n"
+"                       commands to classes (e.g. vcf/categories.csv), or\n"
+"                       dir:N: the N-th folder of the path below the\n"
+"                       argument (VOICE/COMMAND/x.pcap: dir:1 = VOICE);\n"
+"                       directories are recursed  [name]\n"
 "  --via-command        with --labels FILE: train on the commands, score\n"
 "                       the mapped classes (a class scores as its best\n"
 "                       command)\n"
@@ -57,9 +60,15 @@ static void usage(FILE *f)
 "  LABEL=CAPTURE        a context label for every window of that capture\n"
 "  --group-split        whole captures go to the test part (not windows)\n"
 "both:\n"
-"  --classifiers LIST   forest,tree,knn,adaboost,xtrees  [all]\n"
+"  --classifiers LIST   forest,tree,knn,adaboost,xtrees,mlp  [all]\n"
 "  --repeats R          stratified splits  [10]\n"
 "  --test-size F        [0.2]\n"
+"  --split A/B/C        train/validation/test percentages (70/10/20): the\n"
+"                       grid point best on validation is scored on test\n"
+"                       (the MLP stops early on validation); no K-fold\n"
+"  --servers LIST       captures: only the traffic to these servers: TLS\n"
+"                       server-name suffixes and addresses or prefixes\n"
+"                       (avs-alexa-na.amazon.com,52.94.0.0/16)\n"
 "  --tune-folds K       K-fold grid tuning inside training (1: none)  [3]\n"
 "  --topk K             [3]\n"
 "  --device ADDR        the device's address in captures  [most frequent]\n"
@@ -96,7 +105,7 @@ static int parse_clfs(const char *s, bool *use)
 
 		if (eg_audit_clf_parse(tok, &c) < 0) {
 			cli_error("--classifiers: unknown \"%s\" (forest, tree,"
-				  " knn, adaboost, xtrees)", tok);
+				  " knn, adaboost, xtrees, mlp)", tok);
 			return -EINVAL;
 		}
 		use[c] = true;
@@ -104,9 +113,36 @@ static int parse_clfs(const char *s, bool *use)
 	return 0;
 }
 
+/* --split A/B/C (percentages summing to 100, B may be 0 but A and C not) */
+static int parse_split(const char *s, struct eg_audit_eval_opts *o)
+{
+	unsigned a, b, c;
+	char tail;
+
+	if (sscanf(s, "%u/%u/%u%c", &a, &b, &c, &tail) != 3 ||
+	    a + b + c != 100 || !a || !c || !b) {
+		cli_error("--split: \"%s\" is not TRAIN/VALIDATION/TEST "
+			  "percentages, each above 0, summing to 100", s);
+		return -EINVAL;
+	}
+	o->val_size = b / 100.0;
+	o->test_size = c / 100.0;
+	return 0;
+}
+
+/* --labels: name, FILE or dir:N */
+static int parse_labels(const char *s, struct audit_cfg *c)
+{
+	c->labels = s;
+	if (strncmp(s, "dir:", 4))
+		return 0;
+	return parse_uint("--labels dir:N", s + 4, 1, 64, &c->dir_level);
+}
+
 enum { O_LABELS = 256, O_FEATURES, O_BINS, O_ACKS, O_DEFEND, O_INTER,
        O_PACKETS, O_SECONDS, O_MIC, O_CLFS, O_REPEATS, O_TEST, O_FOLDS,
-       O_TOPK, O_DEVICE, O_REPORT, O_SEED, O_THREADS, O_DUMP, O_VIA, O_GROUP };
+       O_TOPK, O_DEVICE, O_REPORT, O_SEED, O_THREADS, O_DUMP, O_VIA, O_GROUP,
+       O_SPLIT, O_SERVERS };
 
 int cmd_audit(int argc, char **argv)
 {
@@ -132,11 +168,14 @@ int cmd_audit(int argc, char **argv)
 		{ "dump", required_argument, NULL, O_DUMP },
 		{ "via-command", no_argument, NULL, O_VIA },
 		{ "group-split", no_argument, NULL, O_GROUP },
+		{ "split", required_argument, NULL, O_SPLIT },
+		{ "servers", required_argument, NULL, O_SERVERS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct audit_cfg cfg;
 	const char *mode;
+	char err[256];
 	unsigned v;
 	char *end;
 	int c;
@@ -156,7 +195,22 @@ int cmd_audit(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case O_LABELS: cfg.labels = optarg; break;
+		case O_LABELS:
+			if (parse_labels(optarg, &cfg) < 0)
+				return 2;
+			break;
+		case O_SPLIT:
+			if (parse_split(optarg, &cfg.eo) < 0)
+				return 2;
+			break;
+		case O_SERVERS:
+			if (eg_audit_servers_parse(optarg, &cfg.servers, err,
+						   sizeof(err)) < 0) {
+				cli_error("--%s", err);
+				return 2;
+			}
+			cfg.has_servers = true;
+			break;
 		case O_FEATURES:
 			if (eg_audit_fkind_parse(optarg, &cfg.fo.kind) < 0) {
 				cli_error("--features: \"%s\" is not stats, "
@@ -254,6 +308,12 @@ int cmd_audit(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		cli_error("audit %s: no input given", mode);
+		return 2;
+	}
+	if ((cfg.via_command && cfg.dir_level) ||
+	    (cfg.eo.val_size > 0 && cfg.eo.by_group)) {
+		cli_error("audit: --via-command goes with --labels FILE, and "
+			  "--split not with --group-split");
 		return 2;
 	}
 	cfg.inputs = (const char *const *)argv + optind;

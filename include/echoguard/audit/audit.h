@@ -3,13 +3,15 @@
  * audit.h: what an eavesdropper learns from the shape of encrypted traffic
  * (issue 7). Traces (one interaction each) or windows over a capture become
  * feature vectors; classifiers (the forest, a single CART tree, kNN,
- * AdaBoost-SAMME with stumps) are evaluated over repeated stratified splits
- * with K-fold tuning; countermeasures transform traces first.
+ * AdaBoost-SAMME with stumps, extra trees, a multilayer perceptron) are
+ * evaluated over repeated stratified splits with K-fold tuning, or over
+ * train/validation/test splits; countermeasures transform traces first.
  *
  * Modules: trace.c (loading CSV traces and captures, cutting),
  * feat.c (per-trace and per-window features, defences),
- * clf.c (kNN, AdaBoost, forest/tree wrappers), eval.c (repeated
- * splits, tuning, metrics). Covered by tests/unit/test-audit.c.
+ * clf.c (kNN, AdaBoost, forest/tree wrappers), xtrees.c, mlp.c,
+ * servers.c (--servers), eval.c (repeated splits, tuning, metrics).
+ * Covered by tests/unit/test-audit.c and test-audit-mlp.c.
  * Nothing here logs or exits; errors come back as -errno plus a message.
  */
 #ifndef ECHOGUARD_AUDIT_H
@@ -74,12 +76,37 @@ uint32_t eg_audit_pkt_data(const struct eg_audit_pkt *p);
 int eg_audit_trace_load_csv(const char *path, struct eg_audit_trace *t,
 			    char *err, size_t errlen);
 
+/* --servers: the traffic to some servers only (servers.c). */
+#define EG_AUDIT_MAX_SERVERS 32
+struct eg_audit_servers {
+	unsigned n_sni, n_cidr;
+	char sni[EG_AUDIT_MAX_SERVERS][128];   /* lower-case suffixes */
+	uint8_t addr[EG_AUDIT_MAX_SERVERS][16]; /* eg_addr_parse form */
+	uint8_t bits[EG_AUDIT_MAX_SERVERS], ver[EG_AUDIT_MAX_SERVERS];
+};
+/* A comma-separated list of TLS server-name suffixes ("amazon.com",
+ * whole labels) and addresses or prefixes ("52.94.0.0/16", "2001:db8::/32",
+ * "1.2.3.4"). -EINVAL with err naming the entry. */
+int eg_audit_servers_parse(const char *list, struct eg_audit_servers *ret,
+			   char *err, size_t errlen);
+/* Is the address (version 4 or 6) in one of the prefixes? */
+bool eg_audit_servers_addr(const struct eg_audit_servers *s, int ver,
+			   const uint8_t a[16]);
+/* Does the server name end with one of the suffixes (whole labels)? */
+bool eg_audit_servers_sni(const struct eg_audit_servers *s, const char *name);
+
 /*
  * Load every IP packet of a capture to or from the device (dev: a dotted
  * IPv4 or IPv6 address; NULL: the address seen in most packets). Times are
- * epoch seconds. -EINVAL/-EIO with "FILE: reason".
+ * epoch seconds. With srv (NULL: all), only the packets exchanged with a
+ * server address of srv: an address in its prefixes, or one the device sent
+ * a TLS ClientHello to with a matching server name anywhere in the capture
+ * (its packets before the hello included; at most EG_AUDIT_MAX_ADDRS such
+ * addresses). -EINVAL/-EIO with "FILE: reason".
  */
+#define EG_AUDIT_MAX_ADDRS 1024
 int eg_audit_capture_load(const char *path, const char *dev,
+			  const struct eg_audit_servers *srv,
 			  struct eg_audit_trace *t, char *err, size_t errlen);
 
 /* Copy the packets of src with start <= t <= end into dst (times rebased
@@ -160,11 +187,14 @@ int eg_audit_defend_apply(const struct eg_audit_defend *d,
 /* --- classifiers ------------------------------------------------------ */
 
 enum eg_audit_clf { EG_CLF_FOREST = 0, EG_CLF_TREE, EG_CLF_KNN, EG_CLF_ADA,
-		    EG_CLF_XTREES, _EG_CLF_MAX };
+		    EG_CLF_XTREES, EG_CLF_MLP, _EG_CLF_MAX };
+
+/* The MLP's hidden layers have at most this many units. */
+#define EG_AUDIT_MLP_MAX_H 1024
 
 extern const char *const eg_audit_clf_names[_EG_CLF_MAX];
 /* "forest", "tree", "knn", "adaboost", "xtrees" (extremely randomised
- * trees, xtrees.c); -EINVAL else. */
+ * trees, xtrees.c), "mlp" (multilayer perceptron, mlp.c); -EINVAL else. */
 int eg_audit_clf_parse(const char *s, enum eg_audit_clf *ret);
 
 struct eg_audit_hyper {
@@ -173,15 +203,26 @@ struct eg_audit_hyper {
 	unsigned min_leaf;         /* forest, tree, xtrees */
 	unsigned k;                /* knn */
 	unsigned rounds;           /* adaboost */
+	unsigned hidden1, hidden2; /* mlp: units of the hidden layers (hidden2
+				    * 0: one layer), at most EG_AUDIT_MLP_MAX_H */
+	float alpha;               /* mlp: L2 penalty (0: 1e-4) */
 };
 
 struct eg_audit_model;
 
-/* Fit a classifier on rows of d. -EINVAL/-ENOMEM with err. */
+/* Fit a classifier on rows of d. -EINVAL/-ENOMEM with err. The MLP
+ * stops early on a stratified tenth of the rows (eg_audit_split3). */
 int eg_audit_fit(enum eg_audit_clf c, const struct eg_audit_hyper *h,
 		 const struct eg_dataset *d, const uint32_t *rows, size_t n,
 		 uint64_t seed, unsigned threads, struct eg_audit_model **ret,
 		 char *err, size_t errlen);
+/* Same with a validation part given (val, nv > 0): the MLP stops early on
+ * it and trains on all of rows; the other classifiers ignore it. */
+int eg_audit_fit_val(enum eg_audit_clf c, const struct eg_audit_hyper *h,
+		     const struct eg_dataset *d, const uint32_t *rows,
+		     size_t n, const uint32_t *val, size_t nv, uint64_t seed,
+		     unsigned threads, struct eg_audit_model **ret, char *err,
+		     size_t errlen);
 /* Class scores (higher = more likely) into s[n_classes]; returns argmax
  * (lowest index on ties). */
 unsigned eg_audit_score(const struct eg_audit_model *m, const float *x,
@@ -211,6 +252,13 @@ struct eg_audit_eval_opts {
 	 * instead of stratified rows: windows of one capture are neighbours
 	 * in time, so a row split lets a model see the test's surroundings. */
 	bool by_group;
+	/* A train/validation/test split as the user-identification study's
+	 * 70/10/20 (val_size 0.1, test_size 0.2; 0: off): every repeat splits
+	 * stratified in three (eg_audit_split3); each grid point is fitted on
+	 * the training part (the MLP stopping early on the validation part)
+	 * and the one best on the validation part is scored on the test
+	 * part. No K-fold tuning then. */
+	double val_size;
 };
 
 void eg_audit_eval_opts_default(struct eg_audit_eval_opts *o);
@@ -244,6 +292,18 @@ unsigned eg_audit_grid(enum eg_audit_clf c, struct eg_audit_hyper *ret,
 int eg_audit_evaluate(const struct eg_dataset *d, enum eg_audit_clf c,
 		      const struct eg_audit_eval_opts *o,
 		      struct eg_audit_result *ret, char *err, size_t errlen);
+
+/*
+ * Stratified three-way split of rows: part[i] for rows[i] is 0 (train),
+ * 1 (validation) or 2 (test). Per class (rows shuffled with seed) the
+ * validation and test counts are the running totals round(val * count so
+ * far) and round(test * count so far) minus what earlier classes got, so
+ * the overall shares are exact and a class of 5 gets 1 test row and
+ * alternately 0 or 1 validation rows at 70/10/20. Deterministic; -ENOMEM.
+ */
+int eg_audit_split3(const struct eg_dataset *d, const uint32_t *rows,
+		    size_t n, double val, double test, uint64_t seed,
+		    uint8_t *part);
 
 /* Stratified K-fold over a row list: fold[i] for rows[i]. Deterministic. */
 void eg_audit_kfold(const struct eg_dataset *d, const uint32_t *rows,
