@@ -69,6 +69,9 @@ eg_setup() {
 	trap eg_cleanup EXIT
 	trap 'exit 130' INT TERM
 	EG_TMP=$(mktemp -d /tmp/eg-e2e.XXXXXX)
+	# echoguardd drops to an unprivileged user (nobody here) and must
+	# still read its config, model and microphone file on reload.
+	chmod 755 "$EG_TMP"
 	ip netns add "$EG_DEV" && ip netns add "$EG_GW" &&
 		ip netns add "$EG_CLOUD" || eg_fail "cannot create namespaces"
 	ip link add dev0 netns "$EG_DEV" type veth peer name gw0 netns "$EG_GW" ||

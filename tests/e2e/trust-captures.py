@@ -64,8 +64,8 @@ def replay(cli, ini, capture):
 
 def test_sni(cli, tmp):
     ini = os.path.join(tmp, "sni.ini")
-    with open(ini, "w") as f:
-        f.write("[policy]\nallow_sni = amazon.com\n")
+    with open(ini, "w") as f:      # the budget off: allow_sni alone
+        f.write("[policy]\nallow_sni = amazon.com\nmuted_budget = 0\n")
     long_name = "a" * 116 + ".amazon.com.evil.example"
     for name, want_allowed in ((long_name, False),
                                ("x.evil.example", False),
@@ -80,6 +80,16 @@ def test_sni(cli, tmp):
               "%s... (%d bytes): %d of %d accepted as allow_sni, want %s"
               % (name[:24], len(name), allowed, len(rows),
                  "all" if want_allowed else "none"))
+    # With the default muted budget even an allowed name gets at most the
+    # budget out while muted (a device chooses its server name).
+    with open(ini, "w") as f:
+        f.write("[policy]\nallow_sni = amazon.com\n")
+    rows = replay(cli, ini, cap)
+    out = sum(r["payload"] for r in rows if r["verdict"] == "accept")
+    over = sum(r["reason"] == "budget" for r in rows)
+    check(0 < out <= 3072 and over > 0,
+          "allow_sni flow while muted, default budget 3072: %d payload "
+          "bytes out, %d packets refused (reason budget)" % (out, over))
 
 
 def syn_flood(linktype, n=20000):
