@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #define EG_NFQ_RECV_BATCH 32      /* messages per recvmmsg */
+#define EG_NFQ_RECV_WAKE 1        /* eg_nfq_recv takes a wake fd */
 
 enum eg_nfq_verdict {
 	EG_NFQ_DROP = 0,          /* NF_DROP */
