@@ -266,12 +266,34 @@ static void watchdog(struct daemon *d, uint64_t now,
 	d->next_watchdog_ns = now + d->watchdog_usec * 500ull;
 }
 
+/* Wake the queue threads and wait until all use runtime rt (false after
+ * RELOAD_WAIT_NS: a thread stuck in a send may still read the old one,
+ * which must then be leaked rather than freed). */
+static bool wait_for_workers(struct daemon *d, const struct eg_runtime *rt)
+{
+	uint64_t t0 = eg_now_ns();
+
+	wake_workers(d);
+	while (!workers_caught_up(d, rt->generation)) {
+		/* Still the main loop's duty while it waits. */
+		watchdog(d, eg_now_ns(), rt);
+		if (eg_now_ns() - t0 > RELOAD_WAIT_NS) {
+			eg_log(LOG_ERR, "reload: a queue thread did not pick "
+			       "up generation %llu; old model kept in memory",
+			       (unsigned long long)rt->generation);
+			return false;
+		}
+		usleep(1000);
+	}
+	return true;
+}
+
 /* SIGHUP: build the new runtime aside, swap, wait for the workers to
  * pass a batch boundary, free the old one. On error the old one stays. */
 static void reload(struct daemon *d)
 {
 	struct eg_runtime *old = current(d), *new;
-	uint64_t gen = old->generation + 1, t0;
+	uint64_t gen = old->generation + 1;
 	char err[8192];
 	int r;
 
@@ -300,22 +322,8 @@ static void reload(struct daemon *d)
 	 * new source the current reading before publishing it. */
 	(void)eg_mic_refresh(new->mic);
 	atomic_store_explicit(&d->current, new, memory_order_release);
-	wake_workers(d);
-	t0 = eg_now_ns();
-	while (!workers_caught_up(d, gen)) {
-		/* Still the main loop's duty while it waits. */
-		watchdog(d, eg_now_ns(), new);
-		if (eg_now_ns() - t0 > RELOAD_WAIT_NS) {
-			/* A worker stuck in a send: leak the old runtime
-			 * rather than free memory it may still read. */
-			eg_log(LOG_ERR, "reload: a queue thread did not pick "
-			       "up generation %llu; old model kept in memory",
-			       (unsigned long long)gen);
-			old = NULL;
-			break;
-		}
-		usleep(1000);
-	}
+	if (!wait_for_workers(d, new))
+		old = NULL;
 	eg_runtime_free(old);
 	d->totals.reloads++;
 	d->totals.generation = gen;
