@@ -558,6 +558,8 @@ static int start(struct daemon *d, struct eg_runtime *rt)
 
 	d->start_ns = eg_now_ns();
 	r = open_queues(d, rt);
+	/* Unreadable after the drop; not fatal (EG_KERNEL_QUEUES says). */
+	(void)eg_kstat_hold(EG_KSTAT_PATH);
 	if (r == 0)
 		r = drop_privileges(rt);
 	if (r == 0)
