@@ -621,8 +621,8 @@ static void do_capture(struct replay *x, const char *path)
 	}
 	r = eg_engine_new(&x->ep, &e);
 	x->budget = eg_budget_free(x->budget);
-	if (r == 0)
-		r = eg_budget_new(&x->cfg, &x->budget);
+	if (r == 0 && (r = eg_budget_new(&x->cfg, &x->budget)) < 0)
+		eg_engine_free(e);
 	if (r < 0) {
 		cli_error("replay: %s: engine: %s", path, strerror(-r));
 		x->errors++;
