@@ -10,13 +10,8 @@
 # journald counts the rest (EG_REASON_BUDGET, EG_BUDGET_*).
 # Usage: e2e-budget.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
-BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
-eg_require_netns
-[ -x "$BUILD/src/echoguardd" ] || eg_skip "echoguardd not built"
-eg_setup
+eg_daemon_setup "$1"
 eg_journald
-eg_model "$BUILD" "$EG_TMP/model.egf"
-eg_queue_rule 0 open
 eg_config "$EG_TMP/eg.ini" "[daemon]" "queues = 0" "stats_interval = 1" \
 	"[device]" "address = $EG_DEV_IP" "[model]" "path = $EG_TMP/model.egf" \
 	"[microphone]" "source = fixed" "value = muted" \

@@ -11,15 +11,10 @@
 # At ff073b4 a hand-started daemon kept uid 0 and every capability.
 # Usage: e2e-privs.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
-BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
-eg_require_netns
-[ -x "$BUILD/src/echoguardd" ] || eg_skip "echoguardd not built"
 command -v setpriv >/dev/null || eg_skip "setpriv (util-linux) missing"
-eg_setup
-eg_model "$BUILD" "$EG_TMP/model.egf"
+eg_daemon_setup "$1"
 eg_cert "$EG_TMP/cert"
 eg_server 4431 "$EG_TMP/srv.jsonl"
-eg_queue_rule 0 open
 NET_ADMIN=0000000000001000        # 1 << CAP_NET_ADMIN (12)
 PING="$(dirname "$0")/tlsping.py"
 

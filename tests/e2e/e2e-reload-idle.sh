@@ -12,12 +12,7 @@
 # memory, and the watchdog went silent meanwhile.
 # Usage: e2e-reload-idle.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
-BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
-eg_require_netns
-[ -x "$BUILD/src/echoguardd" ] || eg_skip "echoguardd not built"
-eg_setup
-eg_model "$BUILD" "$EG_TMP/model.egf"
-eg_queue_rule 0 open
+eg_daemon_setup "$1"
 eg_config "$EG_TMP/eg.ini" "[daemon]" "queues = 0" "recv_timeout_ms = 60000" \
 	"[device]" "address = $EG_DEV_IP" "[model]" "path = $EG_TMP/model.egf"
 SOCK=$EG_TMP/notify.sock

@@ -178,6 +178,18 @@ eg_wait_for() {
 	return 1
 }
 
+# eg_daemon_setup BUILD_DIR: the start of a daemon test: root and netns
+# (else skip), echoguardd built, the namespaces, a model in
+# $EG_TMP/model.egf and the queue rule (queue 0, fail open). Sets BUILD.
+eg_daemon_setup() {
+	BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
+	eg_require_netns
+	[ -x "$BUILD/src/echoguardd" ] || eg_skip "echoguardd not built"
+	eg_setup
+	eg_model "$BUILD" "$EG_TMP/model.egf"
+	eg_queue_rule 0 open
+}
+
 # eg_daemon BUILD CONFIG LOG: start echoguardd in the gateway namespace.
 eg_daemon() {
 	local build=$1 conf=$2 log=$3
