@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "cli-util.h"
 #include "echoguard/offline/capture.h"
+#include "echoguard/verdict/budget.h"
 #include "echoguard/verdict/config.h"
 #include "echoguard/offline/device.h"
 #include "echoguard/engine/engine.h"
@@ -77,6 +78,8 @@ struct replay {
 	/* state */
 	struct eg_forest *forest;
 	struct eg_policy *policy;
+	struct eg_budget *budget;        /* one per capture, as its engine */
+	struct eg_budget_stats bst;      /* summed over the captures */
 	struct eg_engine_params ep;
 	float proba[EG_MAX_CLASSES];
 	struct rrow *rows;
@@ -457,6 +460,17 @@ static unsigned detect_device(struct replay *x, const char *path)
 
 /* ---- one capture ------------------------------------------------------- */
 
+static void add_budget(struct replay *x)
+{
+	struct eg_budget_stats s;
+
+	eg_budget_stats_get(x->budget, &s);
+	x->bst.bytes += s.bytes;
+	x->bst.packets += s.packets;
+	x->bst.over_bytes += s.over_bytes;
+	x->bst.over_packets += s.over_packets;
+}
+
 /* The daemon's per-packet path for one frame; keeps the row. */
 static int one_packet(struct replay *x, struct eg_engine *e,
 		      const struct eg_frame *fr)
@@ -484,6 +498,8 @@ static int one_packet(struct replay *x, struct eg_engine *e,
 		proba = x->proba;
 	}
 	eg_policy_decide(x->policy, &pi, proba, top, &x->st, &d);
+	(void)eg_budget_apply(x->budget, &pi, mic_at(x, fr->ts_ns), fr->ts_ns,
+			      &d, &x->st);
 	if (x->n == x->cap &&
 	    cli_grow2((void **)&x->rows, sizeof(*x->rows), (void **)&x->lrows,
 		      sizeof(*x->lrows), &x->cap, 65536) < 0)
@@ -604,6 +620,9 @@ static void do_capture(struct replay *x, const char *path)
 					     x->ep.devices[0], a, sizeof(a)));
 	}
 	r = eg_engine_new(&x->ep, &e);
+	x->budget = eg_budget_free(x->budget);
+	if (r == 0 && (r = eg_budget_new(&x->cfg, &x->budget)) < 0)
+		eg_engine_free(e);
 	if (r < 0) {
 		cli_error("replay: %s: engine: %s", path, strerror(-r));
 		x->errors++;
@@ -634,6 +653,7 @@ static void do_capture(struct replay *x, const char *path)
 	}
 	eg_capture_free(cap);
 	eg_engine_free(e);
+	add_budget(x);
 
 	if (x->labels) {
 		struct eg_label_params lp;
@@ -716,6 +736,11 @@ static void summary_json(const struct replay *x)
 		printf("%s\"%s\":%llu", i ? "," : "", eg_class_name(i),
 		       (unsigned long long)s->classes[i]);
 	printf(",\"unclassified\":%llu}", (unsigned long long)s->unclassified);
+	printf(",\"muted_budget\":{\"per_minute\":%u,\"payload_passed\":%llu,"
+	       "\"payload_over\":%llu,\"packets_over\":%llu}",
+	       x->cfg.policy.muted_budget, (unsigned long long)x->bst.bytes,
+	       (unsigned long long)x->bst.over_bytes,
+	       (unsigned long long)x->bst.over_packets);
 	if (x->labels) {
 		rates(x, &fb, &fb_n, &miss, &miss_n);
 		printf(",\"labels\":{");
@@ -768,6 +793,11 @@ static void summary_text(const struct replay *x)
 			printf(" %s %llu", eg_class_name(i),
 			       (unsigned long long)s->classes[i]);
 	printf(", none %llu\n", (unsigned long long)s->unclassified);
+	printf("muted budget %u bytes/min: %llu payload bytes passed while "
+	       "muted, %llu over budget (%llu packets)\n",
+	       x->cfg.policy.muted_budget, (unsigned long long)x->bst.bytes,
+	       (unsigned long long)x->bst.over_bytes,
+	       (unsigned long long)x->bst.over_packets);
 	if (!x->labels)
 		return;
 	printf("by label (the device's packets%s): label  accepted  dropped  "
@@ -848,6 +878,7 @@ out:
 	free(x->mic);
 	eg_interactions_free(x->inter);
 	eg_policy_free(x->policy);
+	eg_budget_free(x->budget);
 	eg_forest_free(x->forest);
 	free(x);
 	return status;

@@ -21,6 +21,13 @@ struct eg_kstat {
 #define EG_KSTAT_PATH "/proc/net/netfilter/nfnetlink_queue"
 
 /*
+ * Open path now and keep it for eg_kstat_read: the file is root's, 0440,
+ * and the daemon reads it after dropping to its user (privs.h). Returns 0
+ * or -errno (then eg_kstat_read opens it each time, and may fail).
+ */
+int eg_kstat_hold(const char *path);
+
+/*
  * Read the line of queue `queue` from path (EG_KSTAT_PATH normally).
  * Returns 0 and fills *ret, -ENOENT if the queue has no listener line,
  * -errno if the file cannot be read.

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 
 #include "log.h"
 #include "nfq.h"
+#include "privs.h"
 #include "runtime.h"
 #include "stats.h"
 #include "util.h"
@@ -38,7 +40,8 @@ struct daemon {
 	struct eg_runtime *_Atomic current;
 	volatile int stop;
 	struct eg_worker *workers;
-	unsigned n_workers;
+	unsigned n_workers;            /* queues opened */
+	unsigned n_started;            /* of those, threads started */
 	struct eg_totals totals;
 	uint64_t start_ns;
 	uint64_t next_stats_ns, next_mic_ns, next_status_ns, next_watchdog_ns;
@@ -111,7 +114,30 @@ static int check_config(const char *path)
 	return 0;
 }
 
-static int start_workers(struct daemon *d, const struct eg_runtime *rt)
+static void worker_setup(struct daemon *d, struct eg_worker *w,
+			 const struct eg_config *c, uint16_t queue)
+{
+	w->queue = queue;
+	w->current = &d->current;
+	w->stop = &d->stop;
+	w->recv_timeout_ms = c->daemon.recv_timeout_ms;
+	w->nfq_opts.queue = w->queue;
+	w->nfq_opts.maxlen = c->daemon.queue_maxlen;
+	w->nfq_opts.fail_open = c->daemon.fail == EG_FAIL_OPEN;
+	/* GSO off: the kernel segments before queueing, so lengths are the
+	 * wire's, as in captures (docs/daemon.md). */
+	w->nfq_opts.gso = false;
+	w->nfq_opts.batch_size = c->daemon.batch_size;
+	w->nfq_opts.batch_timeout_ns =
+		(uint64_t)c->daemon.batch_timeout_ms * 1000000ull;
+	w->nfq_opts.fallback = c->daemon.fallback_verdict == EG_VERDICT_DROP ?
+			       EG_NFQ_DROP : EG_NFQ_ACCEPT;
+	eg_config_engine_params(c, &w->engine_params);
+}
+
+/* Open every queue (needs CAP_NET_ADMIN, and root for SO_RCVBUFFORCE)
+ * and each worker's wake-up eventfd; no thread yet. */
+static int open_queues(struct daemon *d, const struct eg_runtime *rt)
 {
 	const struct eg_config *c = &rt->cfg;
 	char err[512];
@@ -123,26 +149,32 @@ static int start_workers(struct daemon *d, const struct eg_runtime *rt)
 	for (unsigned i = 0; i < c->daemon.n_queues; i++) {
 		struct eg_worker *w = &d->workers[i];
 
-		w->queue = c->daemon.queues[i];
-		w->current = &d->current;
-		w->stop = &d->stop;
-		w->recv_timeout_ms = c->daemon.recv_timeout_ms;
-		w->nfq_opts.queue = w->queue;
-		w->nfq_opts.maxlen = c->daemon.queue_maxlen;
-		w->nfq_opts.fail_open = c->daemon.fail == EG_FAIL_OPEN;
-		/* GSO off: the kernel segments before queueing, so lengths
-		 * are the wire's, as in captures (docs/daemon.md). */
-		w->nfq_opts.gso = false;
-		w->nfq_opts.batch_size = c->daemon.batch_size;
-		w->nfq_opts.batch_timeout_ns =
-			(uint64_t)c->daemon.batch_timeout_ms * 1000000ull;
-		eg_config_engine_params(c, &w->engine_params);
-		r = eg_worker_start(w, err, sizeof(err));
+		worker_setup(d, w, c, c->daemon.queues[i]);
+		w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (w->wake_fd < 0)
+			return -errno;
+		r = eg_nfq_open(&w->nfq_opts, &w->nfq, err, sizeof(err));
+		d->n_workers++;
 		if (r < 0) {
 			eg_log(LOG_ERR, "%s", err);
 			return r;
 		}
-		d->n_workers++;
+	}
+	return 0;
+}
+
+static int start_threads(struct daemon *d)
+{
+	char err[512];
+	int r;
+
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		r = eg_worker_start(&d->workers[i], err, sizeof(err));
+		if (r < 0) {
+			eg_log(LOG_ERR, "%s", err);
+			return r;
+		}
+		d->n_started++;
 	}
 	return 0;
 }
@@ -150,8 +182,26 @@ static int start_workers(struct daemon *d, const struct eg_runtime *rt)
 static void stop_workers(struct daemon *d)
 {
 	__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		struct eg_worker *w = &d->workers[i];
+
+		if (w->wake_fd >= 0)
+			(void)!write(w->wake_fd, &(uint64_t){ 1 },
+				     sizeof(uint64_t));
+		if (i < d->n_started)
+			eg_worker_join(w);
+		w->nfq = eg_nfq_free(w->nfq);   /* opened, never started */
+		if (w->wake_fd >= 0)
+			close(w->wake_fd);
+	}
+}
+
+/* Wake every queue thread now (a reload waits for them). */
+static void wake_workers(struct daemon *d)
+{
 	for (unsigned i = 0; i < d->n_workers; i++)
-		eg_worker_join(&d->workers[i]);
+		(void)!write(d->workers[i].wake_fd, &(uint64_t){ 1 },
+			     sizeof(uint64_t));
 }
 
 /* Keys that size or key the per-thread engines need a restart. */
@@ -187,12 +237,63 @@ static bool workers_caught_up(struct daemon *d, uint64_t gen)
 	return true;
 }
 
+static bool workers_alive(struct daemon *d, uint64_t now,
+		          const struct eg_runtime *rt)
+{
+	uint64_t limit = 2000000000ull +
+			 5ull * rt->cfg.daemon.recv_timeout_ms * 1000000ull;
+
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		struct eg_worker *w = &d->workers[i];
+
+		if (__atomic_load_n(&w->failed, __ATOMIC_ACQUIRE))
+			return false;
+		if (now - __atomic_load_n(&w->heartbeat_ns, __ATOMIC_RELAXED) >
+		    limit)
+			return false;
+	}
+	return true;
+}
+
+/* WATCHDOG=1 at half the interval while every queue thread is alive. */
+static void watchdog(struct daemon *d, uint64_t now,
+		     const struct eg_runtime *rt)
+{
+	if (!d->watchdog_usec || now < d->next_watchdog_ns)
+		return;
+	if (workers_alive(d, now, rt))
+		sd_notify(0, "WATCHDOG=1");
+	d->next_watchdog_ns = now + d->watchdog_usec * 500ull;
+}
+
+/* Wake the queue threads and wait until all use runtime rt (false after
+ * RELOAD_WAIT_NS: a thread stuck in a send may still read the old one,
+ * which must then be leaked rather than freed). */
+static bool wait_for_workers(struct daemon *d, const struct eg_runtime *rt)
+{
+	uint64_t t0 = eg_now_ns();
+
+	wake_workers(d);
+	while (!workers_caught_up(d, rt->generation)) {
+		/* Still the main loop's duty while it waits. */
+		watchdog(d, eg_now_ns(), rt);
+		if (eg_now_ns() - t0 > RELOAD_WAIT_NS) {
+			eg_log(LOG_ERR, "reload: a queue thread did not pick "
+			       "up generation %llu; old model kept in memory",
+			       (unsigned long long)rt->generation);
+			return false;
+		}
+		usleep(1000);
+	}
+	return true;
+}
+
 /* SIGHUP: build the new runtime aside, swap, wait for the workers to
  * pass a batch boundary, free the old one. On error the old one stays. */
 static void reload(struct daemon *d)
 {
 	struct eg_runtime *old = current(d), *new;
-	uint64_t gen = old->generation + 1, t0;
+	uint64_t gen = old->generation + 1;
 	char err[8192];
 	int r;
 
@@ -221,19 +322,8 @@ static void reload(struct daemon *d)
 	 * new source the current reading before publishing it. */
 	(void)eg_mic_refresh(new->mic);
 	atomic_store_explicit(&d->current, new, memory_order_release);
-	t0 = eg_now_ns();
-	while (!workers_caught_up(d, gen)) {
-		if (eg_now_ns() - t0 > RELOAD_WAIT_NS) {
-			/* A worker stuck in a send: leak the old runtime
-			 * rather than free memory it may still read. */
-			eg_log(LOG_ERR, "reload: a queue thread did not pick "
-			       "up generation %llu; old model kept in memory",
-			       (unsigned long long)gen);
-			old = NULL;
-			break;
-		}
-		usleep(1000);
-	}
+	if (!wait_for_workers(d, new))
+		old = NULL;
 	eg_runtime_free(old);
 	d->totals.reloads++;
 	d->totals.generation = gen;
@@ -298,24 +388,7 @@ static void collect(struct daemon *d, const struct eg_runtime *rt,
 {
 	d->totals.uptime_ns = now - d->start_ns;
 	eg_stats_collect(d->workers, d->n_workers, rt->mic, &d->totals);
-}
-
-static bool workers_alive(struct daemon *d, uint64_t now,
-		          const struct eg_runtime *rt)
-{
-	uint64_t limit = 2000000000ull +
-			 5ull * rt->cfg.daemon.recv_timeout_ms * 1000000ull;
-
-	for (unsigned i = 0; i < d->n_workers; i++) {
-		struct eg_worker *w = &d->workers[i];
-
-		if (__atomic_load_n(&w->failed, __ATOMIC_ACQUIRE))
-			return false;
-		if (now - __atomic_load_n(&w->heartbeat_ns, __ATOMIC_RELAXED) >
-		    limit)
-			return false;
-	}
-	return true;
+	eg_budget_stats_get(rt->budget, &d->totals.budget);
 }
 
 static void periodic(struct daemon *d, uint64_t now)
@@ -344,11 +417,7 @@ static void periodic(struct daemon *d, uint64_t now)
 		d->next_stats_ns = now + rt->cfg.daemon.stats_interval *
 			1000000000ull;
 	}
-	if (d->watchdog_usec && now >= d->next_watchdog_ns) {
-		if (workers_alive(d, now, rt))
-			sd_notify(0, "WATCHDOG=1");
-		d->next_watchdog_ns = now + d->watchdog_usec * 500ull;
-	}
+	watchdog(d, now, rt);
 }
 
 static void schedule_mic(struct daemon *d, uint64_t now)
@@ -424,7 +493,9 @@ static int setup_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-int main(int argc, char **argv)
+/* Options into d; returns -1 to go on, else the exit status. */
+static int parse_options(struct daemon *d, int argc, char **argv,
+			 bool *ret_foreground)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -434,18 +505,13 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct daemon d;
-	bool foreground = false, check = false;
-	struct eg_runtime *rt;
-	struct eg_kstat kernel;
-	unsigned kernel_queues;
-	char err[8192];
-	int c, r, sfd, status;
+	bool check = false;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "c:fVh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': d.config_path = optarg; break;
-		case 'f': foreground = true; break;
+		case 'c': d->config_path = optarg; break;
+		case 'f': *ret_foreground = true; break;
 		case 'C': check = true; break;
 		case 'V': printf("echoguardd %s\n", EG_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -459,11 +525,102 @@ int main(int argc, char **argv)
 	}
 	/* Without -c the default file is read when it exists, else the
 	 * built-in defaults apply (docs/config.md). */
-	if (!d.config_path && access(EG_CONFIG_DEFAULT_PATH, F_OK) == 0)
-		d.config_path = EG_CONFIG_DEFAULT_PATH;
-	if (check)
-		return check_config(d.config_path);
+	if (!d->config_path && access(EG_CONFIG_DEFAULT_PATH, F_OK) == 0)
+		d->config_path = EG_CONFIG_DEFAULT_PATH;
+	return check ? check_config(d->config_path) : -1;
+}
 
+/* After the queues and the microphone are open: one capability, the
+ * configured user (privs.h). */
+static int drop_privileges(const struct eg_runtime *rt)
+{
+	struct eg_privs p;
+	char err[512];
+	int r;
+
+	r = eg_privs_drop(rt->cfg.daemon.user, &p, err, sizeof(err));
+	if (r < 0) {
+		eg_log(LOG_ERR, "%s", err);
+		return r;
+	}
+	eg_log(LOG_INFO, "running as uid %u gid %u%s, capabilities "
+	       "effective %#llx permitted %#llx bounding %#llx",
+	       (unsigned)p.uid, (unsigned)p.gid, p.switched ? " (switched)" :
+	       "", p.cap_eff, p.cap_prm, p.cap_bnd);
+	return 0;
+}
+
+/* Queues, privileges, threads, watchdog; the exit status on failure
+ * (-1: running). */
+static int start(struct daemon *d, struct eg_runtime *rt)
+{
+	int r;
+
+	d->start_ns = eg_now_ns();
+	r = open_queues(d, rt);
+	/* Unreadable after the drop; not fatal (EG_KERNEL_QUEUES says). */
+	(void)eg_kstat_hold(EG_KSTAT_PATH);
+	if (r == 0)
+		r = drop_privileges(rt);
+	if (r == 0)
+		r = start_threads(d);
+	if (r < 0) {
+		stop_workers(d);
+		sd_notifyf(0, "STATUS=failed to start\nERRNO=%d", -r);
+		return r == -ENOENT ? EXIT_CONFIG : 1;
+	}
+	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
+		d->watchdog_usec = 0;
+	d->next_stats_ns = d->start_ns + rt->cfg.daemon.stats_interval *
+		1000000000ull;
+	d->tokens_ns = d->start_ns;
+	schedule_mic(d, d->start_ns);
+	eg_log(LOG_INFO, "started: queues %s, model %s (%u trees), mode %s, "
+	       "fail %s, mic %s", d->queues, rt->cfg.model.path,
+	       eg_forest_n_trees(rt->forest),
+	       rt->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
+	       rt->cfg.daemon.fail == EG_FAIL_OPEN ? "open" : "closed",
+	       d->last_mic ? "listening" : "muted");
+	sd_notifyf(0, "READY=1\nSTATUS=running on queues %s", d->queues);
+	return -1;
+}
+
+/* Drain, log the last entry, free. */
+static void finish(struct daemon *d)
+{
+	struct eg_runtime *rt = current(d);
+	struct eg_kstat kernel;
+	unsigned kernel_queues;
+
+	sd_notify(0, "STOPPING=1\nSTATUS=draining");
+	/* The kernel forgets a queue when its socket closes: the exit entry
+	 * carries the kernel's counters as read just before. */
+	collect(d, rt, eg_now_ns());
+	kernel = d->totals.kernel;
+	kernel_queues = d->totals.kernel_queues_seen;
+	stop_workers(d);
+	collect(d, rt, eg_now_ns());
+	d->totals.kernel = kernel;
+	d->totals.kernel_queues_seen = kernel_queues;
+	log_drops(d, rt, eg_now_ns());
+	eg_stats_journal(&d->totals, rt->cfg.policy.mode == EG_MODE_MONITOR ?
+			 "monitor" : "enforce", rt->cfg.model.path, d->queues);
+	eg_log(LOG_INFO, "stopped");
+	free(d->workers);
+	eg_runtime_free(rt);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	bool foreground = false;
+	struct eg_runtime *rt;
+	char err[8192];
+	int r, sfd, status;
+
+	r = parse_options(&d, argc, argv, &foreground);
+	if (r >= 0)
+		return r;
 	eg_log_setup(foreground || !eg_log_stderr_is_journal(), LOG_INFO);
 	r = eg_runtime_new(d.config_path, 1, &rt, err, sizeof(err));
 	if (r < 0) {
@@ -482,46 +639,11 @@ int main(int argc, char **argv)
 		eg_log(LOG_ERR, "signalfd: %s", strerror(-sfd));
 		return 1;
 	}
-	d.start_ns = eg_now_ns();
-	r = start_workers(&d, rt);
-	if (r < 0) {
-		stop_workers(&d);
-		sd_notifyf(0, "STATUS=failed to open the queues\nERRNO=%d", -r);
-		return 1;
-	}
-	if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
-		d.watchdog_usec = 0;
-	d.next_stats_ns = d.start_ns + rt->cfg.daemon.stats_interval *
-		1000000000ull;
-	d.tokens_ns = d.start_ns;
-	schedule_mic(&d, d.start_ns);
-	eg_log(LOG_INFO, "started: queues %s, model %s (%u trees), mode %s, "
-	       "fail %s, mic %s", d.queues, rt->cfg.model.path,
-	       eg_forest_n_trees(rt->forest),
-	       rt->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
-	       rt->cfg.daemon.fail == EG_FAIL_OPEN ? "open" : "closed",
-	       d.last_mic ? "listening" : "muted");
-	sd_notifyf(0, "READY=1\nSTATUS=running on queues %s", d.queues);
-
+	status = start(&d, rt);
+	if (status >= 0)
+		return status;
 	status = run(&d, sfd);
-
-	sd_notify(0, "STOPPING=1\nSTATUS=draining");
-	rt = current(&d);
-	/* The kernel forgets a queue when its socket closes: the exit entry
-	 * carries the kernel's counters as read just before. */
-	collect(&d, rt, eg_now_ns());
-	kernel = d.totals.kernel;
-	kernel_queues = d.totals.kernel_queues_seen;
-	stop_workers(&d);
-	collect(&d, rt, eg_now_ns());
-	d.totals.kernel = kernel;
-	d.totals.kernel_queues_seen = kernel_queues;
-	log_drops(&d, rt, eg_now_ns());
-	eg_stats_journal(&d.totals, rt->cfg.policy.mode == EG_MODE_MONITOR ?
-			 "monitor" : "enforce", rt->cfg.model.path, d.queues);
-	eg_log(LOG_INFO, "stopped");
-	free(d.workers);
-	eg_runtime_free(rt);
+	finish(&d);
 	close(sfd);
 	return status;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include <libmnl/libmnl.h>
@@ -31,6 +32,8 @@
 #define NFQ_RCVBUF_MIN (1u << 20)
 #define NFQ_RCVBUF_MAX (256u << 20)
 #define NFQ_LINK_MTU 1500
+/* nlmsg_seq of a fallback verdict: an error on it is counted, not retried. */
+#define NFQ_SEQ_FALLBACK 1u
 
 struct eg_nfq {
 	struct mnl_socket *nl;
@@ -282,29 +285,159 @@ static void account(struct eg_nfq *q, const struct eg_nfq_pkt *p)
 		CNT_INC(q->c.gso_packets);
 }
 
-/* Walk the netlink messages of one datagram into pkts. */
-static unsigned unpack(struct eg_nfq *q, const char *buf, size_t len,
-		       struct eg_nfq_pkt *pkts, unsigned n, unsigned max)
+/* What mnl_cb_run2's callbacks fill while one datagram is walked. */
+struct walk {
+	struct eg_nfq *q;
+	struct eg_nfq_pkt *pkts;
+	unsigned n, max;
+};
+
+/* Re-send the verdict of a message the kernel refused, with the fallback
+ * verdict: the packet is still queued (only ENOENT says it is not). */
+static void refused(struct eg_nfq *q, const struct nlmsghdr *msg, size_t len)
+{
+	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	const struct nfqnl_msg_verdict_hdr *vh;
+	int type = NFNL_MSG_TYPE(msg->nlmsg_type);
+	struct nlmsghdr *nlh;
+
+	if (msg->nlmsg_seq == NFQ_SEQ_FALLBACK || msg->nlmsg_len > len ||
+	    (type != NFQNL_MSG_VERDICT && type != NFQNL_MSG_VERDICT_BATCH) ||
+	    nfq_nlmsg_parse(msg, attr) < 0 || !attr[NFQA_VERDICT_HDR] ||
+	    mnl_attr_get_payload_len(attr[NFQA_VERDICT_HDR]) < sizeof(*vh))
+		return;
+	vh = mnl_attr_get_payload(attr[NFQA_VERDICT_HDR]);
+	nlh = nfq_nlmsg_put(q->sendbuf, type, q->o.queue);
+	nlh->nlmsg_seq = NFQ_SEQ_FALLBACK;
+	nfq_nlmsg_verdict_put(nlh, (int)ntohl(vh->id), (int)q->o.fallback);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) >= 0)
+		CNT_INC(q->c.kernel_fallbacks);
+	else
+		CNT_INC(q->c.send_errors);
+}
+
+/* NLMSG_ERROR: an ack (0) or the kernel refusing one of our messages,
+ * which follows the error code (whole, without NETLINK_CAP_ACK). */
+static int on_error(const struct nlmsghdr *nlh, void *data)
+{
+	struct walk *wk = data;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t len = mnl_nlmsg_get_payload_len(nlh);
+
+	if (len < sizeof(*e)) {
+		CNT_INC(wk->q->c.bad_messages);
+		return MNL_CB_OK;
+	}
+	if (e->error == 0) {
+		CNT_INC(wk->q->c.acks);
+		return MNL_CB_OK;
+	}
+	CNT_INC(wk->q->c.kernel_errors);
+	if (e->error == -ENOENT)
+		CNT_INC(wk->q->c.unknown_ids);
+	else
+		refused(wk->q, &e->msg, len - offsetof(struct nlmsgerr, msg));
+	return MNL_CB_OK;
+}
+
+static int on_other(const struct nlmsghdr *nlh, void *data)
+{
+	struct walk *wk = data;
+
+	(void)nlh;
+	CNT_INC(wk->q->c.other_messages);
+	return MNL_CB_OK;
+}
+
+/* A packet beyond max in one datagram still needs its one verdict. */
+static int on_data(const struct nlmsghdr *nlh, void *data)
+{
+	struct walk *wk = data;
+	struct eg_nfq_pkt extra;
+
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET) {
+		CNT_INC(wk->q->c.other_messages);
+		return MNL_CB_OK;
+	}
+	if (!parse_packet(wk->q, nlh, wk->n < wk->max ? &wk->pkts[wk->n] :
+			  &extra)) {
+		CNT_INC(wk->q->c.bad_messages);
+		return MNL_CB_OK;
+	}
+	if (wk->n < wk->max) {
+		account(wk->q, &wk->pkts[wk->n]);
+		wk->n++;
+	} else {
+		account(wk->q, &extra);
+		(void)send_verdict(wk->q, NFQNL_MSG_VERDICT, extra.id,
+				   (int)wk->q->o.fallback, 0);
+	}
+	return MNL_CB_OK;
+}
+
+/* A datagram cut by the buffer: its packet gets the fallback verdict if
+ * the header says which (the packet header attribute comes first). */
+static void truncated(struct eg_nfq *q, const char *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int left = (int)len;
+	const struct nlattr *a;
+	const struct nfqnl_msg_packet_hdr *ph;
+	size_t off = NLMSG_HDRLEN + sizeof(struct nfgenmsg);
 
-	while (mnl_nlmsg_ok(nlh, left) && n < max) {
-		if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFQNL_MSG_PACKET) {
-			if (parse_packet(q, nlh, &pkts[n])) {
-				account(q, &pkts[n]);
-				n++;
-			} else {
-				CNT_INC(q->c.bad_messages);
-			}
-		}
-		nlh = mnl_nlmsg_next(nlh, &left);
+	CNT_INC(q->c.truncated);
+	if (len < off + sizeof(*a) + sizeof(*ph) ||
+	    NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET)
+		return;
+	a = (const struct nlattr *)(buf + off);
+	if ((a->nla_type & NLA_TYPE_MASK) != NFQA_PACKET_HDR ||
+	    a->nla_len < sizeof(*a) + sizeof(*ph))
+		return;
+	ph = (const struct nfqnl_msg_packet_hdr *)(a + 1);
+	CNT_INC(q->c.received);
+	(void)send_verdict(q, NFQNL_MSG_VERDICT, ntohl(ph->packet_id),
+			   (int)q->o.fallback, 0);
+}
+
+/* Walk the netlink messages of one datagram into pkts. */
+static unsigned unpack(struct eg_nfq *q, const struct mmsghdr *m,
+		       const char *buf, struct eg_nfq_pkt *pkts, unsigned n,
+		       unsigned max)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {   /* libmnl wants it mutable */
+		[NLMSG_NOOP] = on_other, [NLMSG_ERROR] = on_error,
+		[NLMSG_DONE] = on_other, [NLMSG_OVERRUN] = on_other,
+	};
+	struct walk wk = { q, pkts, n, max };
+
+	if (m->msg_hdr.msg_flags & MSG_TRUNC) {
+		truncated(q, buf, m->msg_len);
+		return n;
 	}
-	return n;
+	/* seq and portid 0: every message; a malformed one ends the walk. */
+	if (mnl_cb_run2(buf, m->msg_len, 0, 0, on_data, &wk, ctl,
+			NLMSG_MIN_TYPE) < 0)
+		CNT_INC(q->c.bad_messages);
+	return wk.n;
+}
+
+/* Wait for the socket or wake_fd; > 0 when the socket is readable. */
+static int wait_readable(int fd, int wake_fd, int timeout_ms)
+{
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
+				 { .fd = wake_fd, .events = POLLIN } };
+	uint64_t v;
+	int r;
+
+	r = poll(pfd, wake_fd >= 0 ? 2 : 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (wake_fd >= 0 && (pfd[1].revents & POLLIN))
+		(void)!read(wake_fd, &v, sizeof(v));
+	return r > 0 && (pfd[0].revents & (POLLIN | POLLERR));
 }
 
 int eg_nfq_recv(struct eg_nfq *q, struct eg_nfq_pkt *pkts, unsigned max,
-		int timeout_ms)
+		int timeout_ms, int wake_fd)
 {
 	int fd = mnl_socket_get_fd(q->nl), r;
 	unsigned n = 0;
@@ -312,13 +445,9 @@ int eg_nfq_recv(struct eg_nfq *q, struct eg_nfq_pkt *pkts, unsigned max,
 	if (max > EG_NFQ_RECV_BATCH)
 		max = EG_NFQ_RECV_BATCH;
 	if (timeout_ms != 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-		r = poll(&pfd, 1, timeout_ms);
-		if (r < 0)
-			return errno == EINTR ? 0 : -errno;
-		if (r == 0)
-			return 0;
+		r = wait_readable(fd, wake_fd, timeout_ms);
+		if (r <= 0)
+			return r;
 	}
 	r = recvmmsg(fd, q->msgs, max, MSG_DONTWAIT, NULL);
 	if (r < 0) {
@@ -331,8 +460,7 @@ int eg_nfq_recv(struct eg_nfq *q, struct eg_nfq_pkt *pkts, unsigned max,
 		return -errno;
 	}
 	for (int i = 0; i < r; i++)
-		n = unpack(q, q->iov[i].iov_base, q->msgs[i].msg_len, pkts, n,
-			   max);
+		n = unpack(q, &q->msgs[i], q->iov[i].iov_base, pkts, n, max);
 	return (int)n;
 }
 
@@ -345,8 +473,10 @@ static int send_verdict(struct eg_nfq *q, int type, uint32_t id, int verdict,
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
 	if (mark)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
-	/* The kernel processes a verdict synchronously in sendto; a failure
-	 * (ENOMEM, ENOENT for an id it no longer has) is retried once. */
+	/* sendto fails only for the socket's own reasons (ENOBUFS, EINTR),
+	 * retried once; what the kernel says of the verdict itself (ENOENT
+	 * for an id it no longer has, EINVAL) comes back as an NLMSG_ERROR
+	 * read by eg_nfq_recv (on_error). */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) >= 0)
 			return 0;

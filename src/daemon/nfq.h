@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #define EG_NFQ_RECV_BATCH 32      /* messages per recvmmsg */
+#define EG_NFQ_RECV_WAKE 1        /* eg_nfq_recv takes a wake fd */
 
 enum eg_nfq_verdict {
 	EG_NFQ_DROP = 0,          /* NF_DROP */
@@ -34,6 +35,7 @@ struct eg_nfq_opts {
 	bool gso;                 /* NFQA_CFG_F_GSO: false = kernel segments */
 	uint32_t batch_size;      /* accepts per batch verdict; <= 1 disables */
 	uint64_t batch_timeout_ns;/* oldest pending accept waits at most this */
+	enum eg_nfq_verdict fallback; /* for a verdict the kernel refused */
 };
 
 struct eg_nfq_pkt {
@@ -55,6 +57,15 @@ struct eg_nfq_counters {
 	uint64_t bad_messages;    /* messages that could not be parsed */
 	uint64_t max_len;         /* longest packet seen */
 	uint64_t gso_packets;     /* packets longer than the link MTU could carry */
+	/* Every message that is not a packet, by kind (docs/daemon.md
+	 * "Kernel errors"): the kernel answers a refused verdict with an
+	 * NLMSG_ERROR on the socket, not with an errno from sendto. */
+	uint64_t kernel_errors;   /* NLMSG_ERROR with an error */
+	uint64_t unknown_ids;     /* of those: ENOENT, no such packet queued */
+	uint64_t acks;            /* NLMSG_ERROR 0 (acks) */
+	uint64_t other_messages;  /* NOOP, DONE, OVERRUN, unknown types */
+	uint64_t truncated;       /* MSG_TRUNC: a datagram cut by the buffer */
+	uint64_t kernel_fallbacks;/* refused verdicts re-sent as the fallback */
 };
 
 struct eg_nfq;
@@ -73,12 +84,17 @@ struct eg_nfq *eg_nfq_free(struct eg_nfq *q);
 
 /*
  * Receive up to max (<= EG_NFQ_RECV_BATCH) packets, waiting at most
- * timeout_ms for the first (0: do not wait). Returns the number stored in
- * pkts (0 on timeout or EINTR), or -errno on a socket error. Non-packet
- * messages (errors, acks) are consumed and not returned.
+ * timeout_ms for the first (0: do not wait; -1: forever) and returning
+ * early when wake_fd (>= 0, an eventfd the caller owns) becomes readable
+ * (it is not read here). Returns the number stored in pkts (0 on timeout,
+ * wake-up or EINTR), or -errno on a socket error. Every other message is
+ * consumed and counted (eg_nfq_counters): an NLMSG_ERROR for a verdict
+ * with an error other than ENOENT gets the fallback verdict for the same
+ * packet(s) (once: an error on that one is only counted); a datagram cut
+ * short (MSG_TRUNC) whose packet id is readable gets the fallback verdict.
  */
 int eg_nfq_recv(struct eg_nfq *q, struct eg_nfq_pkt *pkts, unsigned max,
-		int timeout_ms);
+		int timeout_ms, int wake_fd);
 
 /*
  * Give packet id its verdict. Accepts without a mark join the batch;

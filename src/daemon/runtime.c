@@ -50,6 +50,11 @@ int eg_runtime_new(const char *path, uint64_t generation,
 	r = eg_policy_new(&rt->cfg, rt->forest, &rt->policy, err, errlen);
 	if (r < 0)
 		goto fail;
+	r = eg_budget_new(&rt->cfg, &rt->budget);
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	r = eg_mic_new(&rt->cfg.mic, &rt->mic, sub, sizeof(sub));
 	if (r < 0) {
 		snprintf(err, errlen, "%s: [microphone]: %s",
@@ -68,6 +73,7 @@ struct eg_runtime *eg_runtime_free(struct eg_runtime *rt)
 	if (!rt)
 		return NULL;
 	eg_mic_free(rt->mic);
+	eg_budget_free(rt->budget);
 	eg_policy_free(rt->policy);
 	eg_forest_free(rt->forest);
 	free(rt);

@@ -11,14 +11,17 @@
  * generation it now uses. When every worker has recorded the new
  * generation, nobody can still be reading the old runtime and the main
  * thread frees it: RCU with the workers' batch boundaries as the
- * quiescent states. Workers wake at least every recv_timeout_ms, which
- * bounds the wait.
+ * quiescent states. The main thread wakes every worker through its eventfd
+ * right after the store, so the wait is bounded by one batch of packets
+ * even on an idle queue with a long recv_timeout_ms (tests/e2e/
+ * e2e-reload-idle.sh).
  */
 #ifndef EG_DAEMON_RUNTIME_H
 #define EG_DAEMON_RUNTIME_H
 
 #include <stdint.h>
 
+#include "echoguard/verdict/budget.h"
 #include "echoguard/verdict/config.h"
 #include "echoguard/forest/forest.h"
 #include "echoguard/verdict/mic.h"
@@ -30,6 +33,8 @@ struct eg_runtime {
 	struct eg_forest *forest;
 	struct eg_policy *policy;
 	struct eg_mic *mic;
+	struct eg_budget *budget;   /* muted leak budget; a reload starts it
+				       afresh (docs/daemon.md) */
 	unsigned n_classes;        /* eg_forest_n_classes(forest) */
 	unsigned n_features;       /* eg_forest_n_features(forest) */
 	int class_map[EG_MAX_CLASSES]; /* forest index -> enum eg_class, -1 */

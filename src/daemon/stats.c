@@ -31,6 +31,12 @@ static void add_nfq(struct eg_nfq_counters *a, const struct eg_nfq_counters *b)
 	a->send_errors += b->send_errors;
 	a->bad_messages += b->bad_messages;
 	a->gso_packets += b->gso_packets;
+	a->kernel_errors += b->kernel_errors;
+	a->unknown_ids += b->unknown_ids;
+	a->acks += b->acks;
+	a->other_messages += b->other_messages;
+	a->truncated += b->truncated;
+	a->kernel_fallbacks += b->kernel_fallbacks;
 	if (b->max_len > a->max_len)
 		a->max_len = b->max_len;
 }
@@ -109,7 +115,7 @@ void eg_stats_status(const struct eg_totals *t, char *buf, size_t len)
 struct fields {
 	char buf[8192];
 	size_t used;
-	struct iovec iov[96];
+	struct iovec iov[128];
 	unsigned n;
 };
 
@@ -203,6 +209,16 @@ void eg_stats_journal(const struct eg_totals *t, const char *mode,
 	field(&f, "EG_LOST=%llu", U(t->nfq.id_gaps + t->nfq.enobufs));
 	field(&f, "EG_BAD_MESSAGES=%llu", U(t->nfq.bad_messages));
 	field(&f, "EG_MAX_PACKET_LEN=%llu", U(t->nfq.max_len));
+	field(&f, "EG_NL_ERRORS=%llu", U(t->nfq.kernel_errors));
+	field(&f, "EG_NL_UNKNOWN_IDS=%llu", U(t->nfq.unknown_ids));
+	field(&f, "EG_NL_ACKS=%llu", U(t->nfq.acks));
+	field(&f, "EG_NL_OTHER=%llu", U(t->nfq.other_messages));
+	field(&f, "EG_NL_TRUNCATED=%llu", U(t->nfq.truncated));
+	field(&f, "EG_NL_FALLBACKS=%llu", U(t->nfq.kernel_fallbacks));
+	field(&f, "EG_BUDGET_BYTES=%llu", U(t->budget.bytes));
+	field(&f, "EG_BUDGET_PACKETS=%llu", U(t->budget.packets));
+	field(&f, "EG_BUDGET_OVER_BYTES=%llu", U(t->budget.over_bytes));
+	field(&f, "EG_BUDGET_OVER_PACKETS=%llu", U(t->budget.over_packets));
 	field(&f, "EG_OVERSIZED_PACKETS=%llu", U(t->nfq.gso_packets));
 	field(&f, "EG_FLOWS_ACTIVE=%u", t->flows.active);
 	field(&f, "EG_FLOWS_CAPACITY=%u", t->flows.capacity);

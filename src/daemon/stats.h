@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "echoguard/verdict/budget.h"
 #include "echoguard/verdict/mic.h"
 #include "echoguard/verdict/policy.h"
 
@@ -27,6 +28,7 @@ struct eg_totals {
 	struct eg_kstat kernel;              /* summed over our queues */
 	unsigned kernel_queues_seen;         /* queues with a /proc line */
 	struct eg_mic_stats mic;
+	struct eg_budget_stats budget;       /* the current runtime's */
 	uint64_t generation, reloads, reload_failures;
 	uint64_t drop_events_logged, drop_events_suppressed;
 };

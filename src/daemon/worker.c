@@ -11,6 +11,7 @@
 
 #include "echoguard/engine/engine.h"
 #include "echoguard/forest/forest.h"
+#include "echoguard/verdict/budget.h"
 #include "echoguard/verdict/mic.h"
 #include "echoguard/verdict/policy.h"
 
@@ -123,6 +124,8 @@ static void handle(struct eg_worker *w, const struct eg_runtime *rt,
 		CNT_INC(w->wc.unclassified);
 	}
 	eg_policy_decide(rt->policy, &pi, proba, top, &w->ps, &d);
+	(void)eg_budget_apply(rt->budget, &pi, eg_mic_get(rt->mic), now, &d,
+			      &w->ps);
 	give(w, rt, p->id, d.verdict, d.set_mark, d.mark);
 	if (d.verdict == EG_VERDICT_DROP) {
 		CNT_ADD(w->wc.bytes_dropped, p->len);
@@ -168,7 +171,8 @@ static void *worker_main(void *arg)
 			timeout = 20;
 		else if (eg_nfq_pending(w->nfq))
 			timeout = (int)(w->nfq_opts.batch_timeout_ns / 1000000);
-		n = eg_nfq_recv(w->nfq, pkts, EG_NFQ_RECV_BATCH, timeout);
+		n = eg_nfq_recv(w->nfq, pkts, EG_NFQ_RECV_BATCH, timeout,
+				w->wake_fd);
 		if (n < 0) {
 			__atomic_store_n(&w->failed, n, __ATOMIC_RELEASE);
 			break;
@@ -199,7 +203,8 @@ int eg_worker_start(struct eg_worker *w, char *err, size_t errlen)
 	sigset_t all, old;
 	int r;
 
-	r = eg_nfq_open(&w->nfq_opts, &w->nfq, err, errlen);
+	/* Opened already when the caller dropped privileges in between. */
+	r = w->nfq ? 0 : eg_nfq_open(&w->nfq_opts, &w->nfq, err, errlen);
 	if (r < 0)
 		return r;
 	r = eg_engine_new(&w->engine_params, &w->engine);

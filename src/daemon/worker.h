@@ -71,6 +71,8 @@ struct eg_worker {
 	struct eg_nfq_opts nfq_opts;
 	struct eg_engine_params engine_params;
 	uint32_t recv_timeout_ms;
+	int wake_fd;                           /* eventfd: wakes the thread
+						  (reload), or -1 */
 
 	/* owned by the thread */
 	pthread_t thread;

@@ -269,7 +269,10 @@ int eg_flow_lookup(struct eg_flow_table *t, const struct eg_packet *p,
 			goto found;
 		if (free_idx == UINT32_MAX && flow_expired(t, f, now_ns))
 			free_idx = idx;
-		if (f->last_ns < lru_ns) {
+		/* lru_idx == UINT32_MAX: the first occupied slot is the LRU
+		 * so far even when every last_ns is UINT64_MAX (a capture's
+		 * timestamps are the sender's: tests/unit/test-trust.c). */
+		if (f->last_ns < lru_ns || lru_idx == UINT32_MAX) {
 			lru_ns = f->last_ns;
 			lru_idx = idx;
 		}

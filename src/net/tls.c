@@ -558,7 +558,11 @@ static int sni_ext(const uint8_t *p, size_t n, char *out, size_t outlen)
 		for (k = 0; k < nl; k++)
 			if (r.p[k] < 0x21 || r.p[k] > 0x7e)
 				return -EBADMSG;
-		for (k = 0; k < nl && k + 1 < outlen; k++) {
+		/* A name cut to fit would end differently from the one the
+		 * device sent: allow_sni would match a suffix it never had. */
+		if (nl >= outlen)
+			return -ENAMETOOLONG;
+		for (k = 0; k < nl; k++) {
 			uint8_t c = r.p[k];
 
 			out[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);

@@ -68,6 +68,7 @@ static const struct key_def keys[] = {
 	  NULL },
 	{ "daemon", "recv_timeout_ms", K_UINT, OFF(daemon.recv_timeout_ms), 1, 60000,
 	  NULL },
+	{ "daemon", "user", K_PATH, OFF(daemon.user), 0, 0, NULL },
 	{ "device", "address", K_ADDRS, OFF(device), 0, 0, NULL },
 	{ "model", "path", K_PATH, OFF(model.path), 0, 0, NULL },
 	{ "model", "features", K_ENUM, OFF(model.features), 0, 0, feature_names },
@@ -85,6 +86,8 @@ static const struct key_def keys[] = {
 	{ "policy", "allow_cidrs", K_CIDRS, OFF(policy), 0, 0, NULL },
 	{ "policy", "allow_sni", K_SNIS, OFF(policy), 0, 0, NULL },
 	{ "policy", "remember_drops", K_BOOL, OFF(policy.remember_drops), 0, 0, NULL },
+	{ "policy", "muted_budget", K_UINT, OFF(policy.muted_budget), 0, 1 << 30,
+	  NULL },
 	{ "microphone", "source", K_ENUM, OFF(mic.source), 0, 0, source_names },
 	{ "microphone", "path", K_PATH, OFF(mic.path), 0, 0, NULL },
 	{ "microphone", "chip", K_PATH, OFF(mic.chip), 0, 0, NULL },
@@ -118,6 +121,7 @@ void eg_config_default(struct eg_config *c)
 	c->daemon.batch_timeout_ms = 2;
 	c->daemon.stats_interval = 60;
 	c->daemon.recv_timeout_ms = 200;
+	snprintf(c->daemon.user, sizeof(c->daemon.user), "echoguard");
 	snprintf(c->model.path, sizeof(c->model.path), "%s",
 		 EG_CONFIG_DEFAULT_MODEL);
 	c->model.features = EG_FEATURES_FLOW;
@@ -129,6 +133,7 @@ void eg_config_default(struct eg_config *c)
 	c->policy.on_drop = EG_ON_DROP_PACKET;
 	c->policy.flow_mark = 0x4547;
 	c->policy.remember_drops = true;
+	c->policy.muted_budget = EG_CONFIG_DEFAULT_MUTED_BUDGET;
 	c->mic.source = EG_MIC_FIXED;
 	c->mic.value = 1;
 	c->mic.on_error = 0;
@@ -637,11 +642,11 @@ int eg_config_dump(const struct eg_config *c, FILE *f)
 	}
 	fprintf(f, "\nqueue_maxlen = %u\nfail = %s\nfallback_verdict = %s\n"
 		"batch_size = %u\nbatch_timeout_ms = %u\nstats_interval = %u\n"
-		"recv_timeout_ms = %u\n\n[device]\naddress = ",
+		"recv_timeout_ms = %u\nuser = \"%s\"\n\n[device]\naddress = ",
 		c->daemon.queue_maxlen, fail_names[c->daemon.fail],
 		verdict_names[c->daemon.fallback_verdict], c->daemon.batch_size,
 		c->daemon.batch_timeout_ms, c->daemon.stats_interval,
-		c->daemon.recv_timeout_ms);
+		c->daemon.recv_timeout_ms, c->daemon.user);
 	for (i = 0; i < c->device.n; i++) {
 		dump_list_sep(f, i);
 		fputs(eg_addr_format(c->device.version[i], c->device.addr[i],
@@ -676,12 +681,12 @@ int eg_config_dump(const struct eg_config *c, FILE *f)
 		dump_list_sep(f, i);
 		fputs(c->policy.allow_sni[i], f);
 	}
-	fprintf(f, "\nremember_drops = %s\n\n[microphone]\nsource = %s\n"
+	fprintf(f, "\nremember_drops = %s\nmuted_budget = %u\n\n[microphone]\nsource = %s\n"
 		"path = \"%s\"\nchip = \"%s\"\nline = %u\nactive_low = %s\nvalue = %s\n"
 		"on_error = %s\npoll_interval_ms = %u\n\n[log]\nlevel = %s\n"
 		"drop_event_rate = %u\n",
 		c->policy.remember_drops ? "true" : "false",
-		source_names[c->mic.source], c->mic.path, c->mic.chip,
+		c->policy.muted_budget, source_names[c->mic.source], c->mic.path, c->mic.chip,
 		c->mic.line, c->mic.active_low ? "true" : "false",
 		mic_state_names[!!c->mic.value],
 		mic_state_names[!!c->mic.on_error], c->mic.poll_interval_ms,

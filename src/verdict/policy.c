@@ -39,6 +39,7 @@ static const char *const reason_names[EG_REASON_COUNT] = {
 	[EG_REASON_NOT_OUTBOUND] = "not_outbound",
 	[EG_REASON_FALLBACK] = "fallback",
 	[EG_REASON_MONITOR] = "monitor",
+	[EG_REASON_BUDGET] = "budget",
 };
 
 const char *eg_reason_name(enum eg_reason r)
@@ -118,7 +119,9 @@ static bool sni_allowed(const struct eg_policy *p, const char *sni)
 	size_t n = strlen(sni);
 	unsigned i;
 
-	if (n == 0)
+	/* A name that fills the buffer may have been cut by whoever stored it:
+	 * its real end is unknown, so no suffix matches (docs/security.md). */
+	if (n == 0 || n >= EG_SNI_MAX - 1)
 		return false;
 	for (i = 0; i < p->n_sni; i++) {
 		size_t k = p->sni_len[i];

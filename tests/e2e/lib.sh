@@ -69,6 +69,9 @@ eg_setup() {
 	trap eg_cleanup EXIT
 	trap 'exit 130' INT TERM
 	EG_TMP=$(mktemp -d /tmp/eg-e2e.XXXXXX)
+	# echoguardd drops to an unprivileged user (nobody here) and must
+	# still read its config, model and microphone file on reload.
+	chmod 755 "$EG_TMP"
 	ip netns add "$EG_DEV" && ip netns add "$EG_GW" &&
 		ip netns add "$EG_CLOUD" || eg_fail "cannot create namespaces"
 	ip link add dev0 netns "$EG_DEV" type veth peer name gw0 netns "$EG_GW" ||
@@ -173,6 +176,18 @@ eg_wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# eg_daemon_setup BUILD_DIR: the start of a daemon test: root and netns
+# (else skip), echoguardd built, the namespaces, a model in
+# $EG_TMP/model.egf and the queue rule (queue 0, fail open). Sets BUILD.
+eg_daemon_setup() {
+	BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
+	eg_require_netns
+	[ -x "$BUILD/src/echoguardd" ] || eg_skip "echoguardd not built"
+	eg_setup
+	eg_model "$BUILD" "$EG_TMP/model.egf"
+	eg_queue_rule 0 open
 }
 
 # eg_daemon BUILD CONFIG LOG: start echoguardd in the gateway namespace.

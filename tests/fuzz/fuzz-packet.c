@@ -4,7 +4,10 @@
  *
  * Input: byte 0 picks a link type (including unsupported ones), byte 1
  * holds flags (bit 0: treat 192.168.86.40 as the device instead of "all
- * outbound", bit 1: microphone muted, bit 2: flow feature set), then
+ * outbound", bit 1: microphone muted, bit 2: flow feature set, bits 3-4:
+ * the clock, see next_ts: 0 from 2023 on, 1 from 0, 2 up to and stuck
+ * at UINT64_MAX, 3 backwards; bit 5: wire lengths huge (UINT32_MAX -
+ * ms) instead of caplen + ms % 16, bit 6: every length 0), then
  * records of [u16 length, big endian][u8 ms since the previous
  * packet][length bytes] until the input ends (a short last record takes
  * what is left). Each packet is copied into a heap buffer of exactly its
@@ -77,11 +80,32 @@ static void parse_all(const uint8_t *buf, size_t len, size_t wirelen)
 	check_view(buf, len, r, &p);
 }
 
+/* The timestamp after a gap of ms (equal when 0), by clock mode. */
+static uint64_t next_ts(uint64_t ts, unsigned ms, unsigned mode)
+{
+	uint64_t d = (uint64_t)ms * 1000000u;
+
+	switch (mode) {
+	case 2:
+		return ts > UINT64_MAX - d ? UINT64_MAX : ts + d;
+	case 3:
+		return ts - d;                    /* backwards, may wrap */
+	default:
+		return ts + d;
+	}
+}
+
+static const uint64_t clock_start[4] = {
+	1700000000ull * 1000000000ull, 0, UINT64_MAX - 3000000000ull,
+	1700000000ull * 1000000000ull,
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int linktype;
 	uint8_t flags;
-	uint64_t ts = 1700000000ull * 1000000000ull;
+	uint64_t ts;
+	unsigned mode;
 	struct eg_engine_params params;
 	struct eg_engine *e = NULL;
 	static struct eg_pkt_info info;
@@ -101,6 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	linktype = linktypes[data[0] % N_LINKTYPES];
 	flags = data[1];
+	mode = flags >> 3 & 3;
+	ts = clock_start[mode];
 	data += 2;
 	size -= 2;
 	while (size > 0) {
@@ -116,10 +142,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!pkt)
 			abort();
 		memcpy(pkt, data, len);
-		ts += (uint64_t)ms * 1000000u;
-		parse_all(pkt, len, len + (ms & 0x0f));
-		(void)eg_engine_process(e, linktype, pkt, len, len, ts,
-					(flags & 2) ? 0 : 1, &info);
+		size_t wire = flags & 0x20 ? UINT32_MAX - ms : len + (ms & 0x0f);
+		size_t cap = flags & 0x40 ? 0 : len;
+
+		ts = next_ts(ts, ms, mode);
+		parse_all(pkt, cap, wire);
+		(void)eg_engine_process(e, linktype, pkt, cap, wire,
+					ts, (flags & 2) ? 0 : 1, &info);
 		if (info.n_features > EG_FEAT_MAX)
 			abort();
 		if (ms == 255)

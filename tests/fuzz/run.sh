@@ -3,7 +3,8 @@
 # corpus tests/fuzz/corpus/<target>/ (read-only: new inputs go to a scratch
 # dir). Fails if any target crashes, leaks, times out or finds nothing to
 # run. Crash inputs are kept in BUILD_DIR/fuzz-artifacts/, logs in
-# BUILD_DIR/fuzz-logs/.
+# BUILD_DIR/fuzz-logs/. EG_FUZZ_KEEP=DIR keeps each target's new inputs
+# in DIR/<target>/ (the benchmark run: 600 s a target, one at a time).
 #   tests/fuzz/run.sh BUILD_DIR SECONDS
 set -euo pipefail
 
@@ -28,7 +29,12 @@ fi
 failed=0
 for exe in "${targets[@]}"; do
 	name=$(basename "$exe")
-	scratch=$(mktemp -d)
+	if [ -n "${EG_FUZZ_KEEP:-}" ]; then
+		scratch=$EG_FUZZ_KEEP/$name
+		mkdir -p "$scratch"
+	else
+		scratch=$(mktemp -d)
+	fi
 	seeds=()
 	[ -d "$here/corpus/$name" ] && seeds=("$here/corpus/$name")
 	log=$logs/$name.log
@@ -39,7 +45,7 @@ for exe in "${targets[@]}"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
 	corpus=$(find "$scratch" -type f | wc -l)
-	rm -rf "$scratch"
+	[ -n "${EG_FUZZ_KEEP:-}" ] || rm -rf "$scratch"
 	if [ $rc -ne 0 ]; then
 		failed=1
 		echo "FAIL $name (exit $rc) after ${execs:-?} executions; log $log:"

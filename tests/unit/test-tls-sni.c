@@ -104,9 +104,10 @@ static void test_sni(void)
 	n = build_hello(h, "Avs-Alexa-4-NA.Amazon.COM", &sni_end);
 	CHECK_EQ(eg_tls_sni(h, n, out, sizeof(out)), 25);
 	CHECK_STREQ(out, "avs-alexa-4-na.amazon.com");
-	/* Cut to fit. */
-	CHECK_EQ(eg_tls_sni(h, n, small, sizeof(small)), 7);
-	CHECK_STREQ(small, "avs-ale");
+	/* Never cut to fit (a cut name has another suffix): untouched. */
+	snprintf(small, sizeof(small), "keep");
+	CHECK_EQ(eg_tls_sni(h, n, small, sizeof(small)), -ENAMETOOLONG);
+	CHECK_STREQ(small, "keep");
 	CHECK_EQ(eg_tls_sni(h, n, out, 0), -EINVAL);
 	CHECK_EQ(eg_tls_sni(NULL, n, out, sizeof(out)), -EINVAL);
 

@@ -21,7 +21,7 @@
 #include "echoguard/net/seq.h"
 #include "echoguard/net/tls.h"
 
-#define EG_SNI_MAX 128          /* longer names are cut (and still classed) */
+#define EG_SNI_MAX 128          /* longer names are not kept (no SNI) */
 #define EG_RATE_BUCKETS 20      /* sliding windows: 20 buckets ... */
 #define EG_RATE_BUCKET_NS 250000000ull /* ... of 250 ms = 5 s */
 #define EG_KA_CANDIDATES 4      /* keep-alive series tracked per direction */

@@ -119,7 +119,9 @@ bool eg_tls_header_plausible(const uint8_t *buf, size_t len);
  * most outlen-1 bytes. Returns its length, -ENOENT if there is no SNI,
  * -EBADMSG if the hello is malformed or truncated before the extension
  * (a hello cut after the server_name extension still yields the name),
- * or the name holds bytes outside 0x21..0x7e; -EINVAL for no buffer.
+ * or the name holds bytes outside 0x21..0x7e; -ENAMETOOLONG if the name
+ * does not fit in outlen-1 bytes (never cut: a cut name ends with another
+ * suffix); -EINVAL for no buffer. out is untouched on every error.
  */
 int eg_tls_sni(const uint8_t *rec, size_t len, char *out, size_t outlen);
 

@@ -30,6 +30,8 @@
 #define EG_CONFIG_PATH_MAX 1024
 #define EG_CONFIG_DEFAULT_PATH "/etc/echoguard/echoguard.ini"
 #define EG_CONFIG_DEFAULT_MODEL "/usr/share/echoguard/default.egf"
+/* [policy] muted_budget: measured on the real captures (docs/security.md) */
+#define EG_CONFIG_DEFAULT_MUTED_BUDGET 3072
 
 /* What a queued packet gets. Not the kernel's NF_* values: map them. */
 enum eg_verdict { EG_VERDICT_ACCEPT = 0, EG_VERDICT_DROP = 1 };
@@ -65,6 +67,8 @@ struct eg_config_daemon {
 	uint32_t batch_timeout_ms;             /* default 2 */
 	uint32_t stats_interval;               /* s, 0 = off; default 60 */
 	uint32_t recv_timeout_ms;              /* default 200 */
+	char user[EG_CONFIG_PATH_MAX];         /* run as; default "echoguard",
+						  "root": keep uid 0 */
 };
 
 struct eg_config_mic {
@@ -91,6 +95,8 @@ struct eg_config_policy {
 	unsigned n_allow_sni;
 	bool remember_drops;           /* drop retransmissions of dropped
 					  ranges; default true */
+	uint32_t muted_budget;         /* payload bytes a minute per device
+					  while muted, 0 = off (budget.h) */
 };
 
 struct eg_config {

@@ -54,6 +54,7 @@ enum eg_reason {
 	EG_REASON_NOT_OUTBOUND,
 	EG_REASON_FALLBACK,
 	EG_REASON_MONITOR,
+	EG_REASON_BUDGET,        /* muted leak budget spent (budget.h) */
 	EG_REASON_COUNT,
 };
 
