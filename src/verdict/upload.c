@@ -30,7 +30,7 @@ void eg_upload_params_default(struct eg_upload_params *p)
 	p->gap_ns = 1000000000ull;
 	p->packets = 4;
 	p->drop_evidence = 3.0f;
-	p->muted_evidence = 0.8473f;   /* ln(0.7 / 0.3) */
+	p->muted_evidence = eg_upload_llr(0.7f);   /* min_confidence 0.7 */
 }
 
 float eg_upload_llr(float p_drop)
