@@ -379,6 +379,13 @@ class Model:
 		elif sc == "stream":
 			self.stream(self.rng.uniform(2, 5))
 		self.injections()
+		if sc == "unmute" and self.inject == "voice":
+			# the worst moment: an injected upload 3 s before
+			# unmuting, so that the main connection has a hole
+			# when the person starts talking
+			u = self.muted[0][1]
+			e = self.voice_stream(u - 3.0, "inject_voice", n=20)
+			self.label("inject_voice", u - 3.0, e)
 		self.msgs = [m for m in self.msgs if m.t < d or m.op == "close"]
 		self.msgs.sort(key=lambda m: (m.t, m.op != "open"))
 		self.labels.sort(key=lambda x: (x[1], x[0]))

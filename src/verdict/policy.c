@@ -275,7 +275,9 @@ static enum eg_reason upload_step(const struct eg_policy *p,
 			stats->uploads_allowed += after == EG_UPLOAD_ALLOW;
 			stats->uploads_dropped += after == EG_UPLOAD_DROP;
 		}
-		stats->upload_leak_bytes += u->leaked - leaked;
+		/* A new upload starts its leak at 0. */
+		stats->upload_leak_bytes += started ? u->leaked :
+					    u->leaked - leaked;
 	}
 	return after == EG_UPLOAD_DROP ? EG_REASON_UPLOAD_DROP :
 	       after == EG_UPLOAD_ALLOW ? EG_REASON_UPLOAD_ALLOW :

@@ -301,11 +301,16 @@ static void test_policy_uploads(void)
 	d = next(&g, t += S / 50, 1, 0.01f);
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
 
-	CHECK_EQ(g.st.uploads, 3);
+	/* A listening upload that leaks one segment before its drop. */
+	t += 3 * S;
+	CHECK_EQ(next(&g, t, 1, 0.8f).reason, EG_REASON_UPLOAD_PENDING);
+	CHECK_EQ(next(&g, t += S / 50, 1, 0.85f).reason, EG_REASON_UPLOAD_DROP);
+
+	CHECK_EQ(g.st.uploads, 4);
 	CHECK_EQ(g.st.uploads_allowed, 2);
-	CHECK_EQ(g.st.uploads_dropped, 2);
-	CHECK_EQ(g.st.upload_leak_bytes, 0);
-	CHECK_EQ(g.st.reasons[EG_REASON_UPLOAD_DROP], 4);
+	CHECK_EQ(g.st.uploads_dropped, 3);
+	CHECK_EQ(g.st.upload_leak_bytes, 120);
+	CHECK_EQ(g.st.reasons[EG_REASON_UPLOAD_DROP], 5);
 	CHECK_STREQ(eg_reason_name(EG_REASON_UPLOAD_PENDING), "upload_pending");
 	eg_policy_free(g.p);
 	eg_engine_free(g.e);
