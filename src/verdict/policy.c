@@ -173,13 +173,21 @@ static bool is_upload_segment(const struct eg_pkt_info *pi)
 	       pi->seg == EG_SEG_NEW && pi->proto_class == EG_CLASS_EXPECTED;
 }
 
-/* Rule 7a: one whole short app-data record, or a keep-alive series
- * member, outside any upload, at most one per upload_gap. */
-static bool short_record(const struct eg_policy *p, struct eg_pkt_info *pi)
+/* Rule 7a: one whole short app-data record outside any upload, or inside
+ * one when it continues a keep-alive series or the forest's top class is
+ * not a drop class; at most one per upload_gap (eg_upload_short). */
+static bool short_record(const struct eg_policy *p, struct eg_pkt_info *pi,
+			 const float *proba, unsigned top)
 {
-	return (pi->ka_candidate || pi->keepalive_series) &&
-	       eg_upload_short(&p->up, &pi->flow->upload, pi->ts_ns,
-			       pi->pkt.payload_len, pi->keepalive_series);
+	bool inside = pi->keepalive_series;
+
+	if (!pi->ka_candidate && !pi->keepalive_series)
+		return false;
+	if (proba && top < p->n_classes && (p->class_map[top] < 0 ||
+	    !(p->drop_classes & (1u << p->class_map[top]))))
+		inside = true;
+	return eg_upload_short(&p->up, &pi->flow->upload, pi->ts_ns,
+			       pi->pkt.payload_len, inside);
 }
 
 /* Rules 1-11 of policy.h, without the monitor rewrite and side effects. */
@@ -209,7 +217,7 @@ static enum eg_reason classify(const struct eg_policy *p,
 	if (pi->pkt.payload_len == 0)
 		return EG_REASON_CONTROL;
 	if (p->uploads && is_upload_segment(pi))
-		return short_record(p, pi) ? EG_REASON_KEEPALIVE :
+		return short_record(p, pi, proba, top) ? EG_REASON_KEEPALIVE :
 		       EG_REASON_UPLOAD_PENDING;
 	if (!proba || top >= p->n_classes)
 		return EG_REASON_FALLBACK;

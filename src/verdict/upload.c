@@ -144,11 +144,11 @@ enum eg_upload_decision eg_upload_step(const struct eg_upload_params *p,
 
 bool eg_upload_short(const struct eg_upload_params *p,
 		     struct eg_upload_state *u, uint64_t ts_ns, uint32_t len,
-		     bool series)
+		     bool inside)
 {
-	if (len == 0 || (len > EG_UPLOAD_SHORT_RECORD && !series))
+	if (len == 0 || len > EG_UPLOAD_SHORT_RECORD)
 		return false;
-	if (!series && u->state != EG_UPLOAD_NONE &&
+	if (!inside && u->state != EG_UPLOAD_NONE &&
 	    !(ts_ns > u->last_ns && ts_ns - u->last_ns > p->gap_ns))
 		return false;
 	if (u->short_ns && !(ts_ns > u->short_ns &&

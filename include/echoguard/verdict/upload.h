@@ -108,13 +108,14 @@ enum eg_upload_decision eg_upload_step(const struct eg_upload_params *p,
  * segment or no upload yet, and more than gap after the last short record
  * let through), which is then remembered: short records pass at most one
  * per gap and flow outside the uploads' decisions; the others are upload
- * segments like any. series: the record continues a keep-alive series
- * (engine.h keepalive_series): then any size is short and it may come
- * inside an upload (still at most one per gap).
+ * segments like any. inside: it may also come within an upload (the
+ * policy says so for a keep-alive series member, or a record the forest
+ * does not put in a drop class); still short and at most one per gap (a
+ * periodic upload of same-size records forms a "series" too).
  */
 bool eg_upload_short(const struct eg_upload_params *p,
 		     struct eg_upload_state *u, uint64_t ts_ns, uint32_t len,
-		     bool series);
+		     bool inside);
 
 /* The record of f's current (or last) upload; dev is the device's
  * direction of the flow (the direction its app data was sent in). */
