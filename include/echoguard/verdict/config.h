@@ -97,6 +97,10 @@ struct eg_config_policy {
 					  ranges; default true */
 	uint32_t muted_budget;         /* payload bytes a minute per device
 					  while muted, 0 = off (budget.h) */
+	/* Upload-level verdicts (verdict/upload.h, docs/uploads.md). */
+	uint64_t upload_gap_ns;        /* quiet gap ending an upload; 1 s */
+	uint32_t upload_packets;       /* 0 = per-packet verdicts; default 4 */
+	double upload_evidence;        /* log-odds threshold; default 3 */
 };
 
 struct eg_config {
