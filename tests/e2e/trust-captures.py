@@ -52,6 +52,7 @@ def replay(cli, ini, capture):
     out = subprocess.run([cli, "replay", "--model",
                           os.path.join(SRC, "models", "default.egf"),
                           "-c", ini, "--mic", "off", "--device", DEV,
+                          "--feed", "out",
                           "--json", capture],
                          capture_output=True, text=True, check=False)
     if out.returncode != 0:
