@@ -118,3 +118,33 @@ void eg_config_lower_trim(char *s)
 	for (p = s; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 }
+
+#define NTH(base, i, stride) \
+	(*(const char *const *)((const char *)(base) + (i) * (stride)))
+
+void eg_config_unknown_key(struct eg_config_errs *er, unsigned line,
+			   const char *sec, const char *key,
+			   const char *const *secs, const char *const *keys,
+			   size_t n, size_t stride)
+{
+	const char *names[256], *hint;
+	size_t i, m = 0;
+
+	for (i = 0; i < n && m < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(NTH(secs, i, stride), sec))
+			names[m++] = NTH(keys, i, stride);
+	hint = eg_config_closest(key, names, m, sizeof(names[0]));
+	if (hint) {
+		eg_config_errs_add(er, line, sec, key,
+				   "unknown key (did you mean \"%s\"?)", hint);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (!strcmp(NTH(keys, i, stride), key)) {
+			eg_config_errs_add(er, line, sec, key,
+					   "unknown key (it belongs in [%s])",
+					   NTH(secs, i, stride));
+			return;
+		}
+	eg_config_errs_add(er, line, sec, key, "unknown key");
+}

@@ -30,6 +30,17 @@ void eg_config_errs_add(struct eg_config_errs *e, unsigned line,
 const char *eg_config_closest(const char *s, const char *const *names,
 			      size_t n, size_t stride);
 
+/*
+ * Report an unknown key of [sec] at line: a likely typo of one of that
+ * section's keys ("did you mean"), or the section it belongs in. The n
+ * known keys are (section, key) name pairs read every stride bytes from
+ * secs and keys (the fields of a table of key definitions).
+ */
+void eg_config_unknown_key(struct eg_config_errs *er, unsigned line,
+			   const char *sec, const char *key,
+			   const char *const *secs, const char *const *keys,
+			   size_t n, size_t stride);
+
 /* Trim white space around s and lower-case it, in place. */
 void eg_config_lower_trim(char *s);
 

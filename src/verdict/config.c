@@ -345,25 +345,8 @@ static const struct key_def *find_key(const char *sec, const char *key)
 /* An unknown key: a typo of a key of this section, or a key of another. */
 static void unknown_key(struct eg_config_errs *er, const struct entry *en)
 {
-	const char *names[N_KEYS], *hint;
-	size_t i, n = 0;
-
-	for (i = 0; i < N_KEYS; i++)
-		if (!strcmp(keys[i].sec, en->sec))
-			names[n++] = keys[i].key;
-	hint = eg_config_closest(en->key, names, n, sizeof(names[0]));
-	if (hint) {
-		eg_config_errs_add(er, en->line, en->sec, en->key,
-			 "unknown key (did you mean \"%s\"?)", hint);
-		return;
-	}
-	for (i = 0; i < N_KEYS; i++)
-		if (!strcmp(keys[i].key, en->key)) {
-			eg_config_errs_add(er, en->line, en->sec, en->key,
-				 "unknown key (it belongs in [%s])", keys[i].sec);
-			return;
-		}
-	eg_config_errs_add(er, en->line, en->sec, en->key, "unknown key");
+	eg_config_unknown_key(er, en->line, en->sec, en->key, &keys[0].sec,
+			      &keys[0].key, N_KEYS, sizeof(keys[0]));
 }
 
 /* A "[name]" line: remember the section, report it if unknown (once,
