@@ -253,8 +253,8 @@ SHIFT_TITLE = """Per device, per packet and per upload (`models/shift.py`, at
 min_confidence 0.7, each row its own experiment; real and simulated never
 averaged). A voice upload: at least 10 outbound same-size app-data segments
 on one connection, each at most 0.2 s after the previous one; touched: any
-outbound packet of the connection dropped between its first and last
-segment:
+outbound packet of the connection dropped from 0.5 s before its first
+segment (the wake-word audio) to its last:
 
 """
 

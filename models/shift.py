@@ -28,7 +28,9 @@ at most 0.2 s after the previous member (segments of other sizes in
 between neither join nor end it); sizes 100-600 B on real captures (the
 voice_run rule of ../shared/data/vcf/README.md), 80-1460 B on variants
 (several records per segment). An upload is touched when any outbound
-packet of its connection between its first and last member was dropped.
+packet of its connection was dropped from 0.5 s before its first member
+(the wake-word audio, sent just before the stream: a hole there stalls
+the stream behind it) to its last member.
 
 --ablate: importance under shift. For each feature (shape) or suspect
 group (flow), a forest of 20 trees is trained without it, on the data of
@@ -40,6 +42,7 @@ at the end: never used for training, tuning or feature choice.
 Standard library only.
 """
 import argparse
+import bisect
 import collections
 import json
 import os
@@ -59,6 +62,7 @@ MIN_CONF = "0.7"
 GROUPS = ["real", "realmuted", "sim", "vartalk", "varmuted"]
 SIM_GROUPS = ["sim", "vartalk", "varmuted"]
 DROP = ("justified", "not_justified")
+LEAD = 0.5   # s before a voice upload that belong to it (wake-word audio)
 APP = ("expected", "justified", "not_justified")
 FLOW_SUSPECTS = {"length": ["length"], "dstport+sni_class": ["dstport",
 		 "sni_class"], "ttl+tcp_window": ["ttl", "tcp_window"],
@@ -103,8 +107,10 @@ def uploads(lines, lo, hi):
 	out = [0, 0, 0, 0]
 	for pkts in flows.values():
 		pkts.sort(key=lambda p: (p["time"], p["frame"]))
+		times = [p["time"] for p in pkts]
 		for r in voice_runs(pkts, lo, hi):
-			span = pkts[r[0]:r[-1] + 1]
+			first = bisect.bisect_left(times, times[r[0]] - LEAD)
+			span = pkts[first:r[-1] + 1]
 			drops = sum(1 for p in span if p["verdict"] == "drop")
 			out[0] += 1
 			out[1] += 1 if drops else 0
