@@ -111,13 +111,20 @@ def main():
 			"(exploration), e.g. \"--balance weights\"")
 	ap.add_argument("--no-replay", action="store_true",
 			help="only the classification reports")
-	ap.add_argument("--shift", metavar="JSON", help="add the per-device, "
-			"upload-level tables of `models/shift.py --json JSON`")
+	ap.add_argument("--shift", metavar="JSON[,JSON]", help="add the "
+			"per-device, upload-level tables of `models/shift.py --json`")
+	ap.add_argument("--from-json", metavar="JSON", help="write the card from "
+			"the --json of an earlier run instead of measuring")
 	a = ap.parse_args()
 	for opt, val in (("--trees", a.trees), ("--max-depth", a.max_depth)):
 		if val is not None:
 			RECIPE[RECIPE.index(opt) + 1] = val
 	RECIPE.extend(a.extra.split())
+	if a.from_json:
+		with open(a.from_json) as fh:
+			res = json.load(fh)
+		output(a, res, sorted(set().union(*res["counts"].values())))
+		return
 	eg = os.path.join(a.build, "src", "echoguard")
 	vcf = os.path.join(a.data, "vcf")
 	work = a.work
@@ -227,12 +234,19 @@ def main():
 	if a.json:
 		with open(a.json, "w") as fh:
 			json.dump(res, fh, indent=1, sort_keys=True)
+	output(a, res, classes)
+
+
+def output(a, res, classes):
+	"""The card's markdown: to --update DOC, --markdown FILE or stdout."""
 	md = markdown(res, classes)
 	if a.shift:
-		sys.path.insert(0, here)
+		sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 		import shift
-		with open(a.shift) as fh:
-			md += "\n" + SHIFT_TITLE + shift.markdown(json.load(fh))
+		md += "\n" + SHIFT_TITLE
+		for path in a.shift.split(","):
+			with open(path) as fh:
+				md += shift.markdown(json.load(fh)) + "\n"
 	if a.update:
 		with open(a.update) as fh:
 			doc = fh.read()
