@@ -476,13 +476,12 @@ def main():
 			res["ablate"][fs] = ablate(a, d, hcsv)
 	if a.validate:
 		res["validate"] = validate(a)
-	if a.json:
-		with open(a.json, "w") as fh:
-			json.dump(res, fh, indent=1, sort_keys=True)
 	md = markdown(res)
-	if a.markdown:
-		with open(a.markdown, "w") as fh:
-			fh.write(md)
+	for path, text in ((a.json, json.dumps(res, indent=1, sort_keys=True)),
+			   (a.markdown, md)):
+		if path:
+			with open(path, "w") as fh:
+				fh.write(text)
 	sys.stdout.write(md)
 
 

@@ -247,32 +247,40 @@ static void test_sim(void)
 	}
 }
 
+/* Make a capture of a variant (pcap ARGS) and replay it with MIC_ARGS
+ * (the capture appended); the summary's rate of key and its total. */
+static double variant_rate(int variant, const char *args, int seed,
+			   const char *mic_args, bool inter, const char *key,
+			   long long *total)
+{
+	char cmd[2048], rargs[2048], name[64];
+
+	snprintf(name, sizeof(name), "sim-var-%d-%d.pcapng", variant, seed);
+	snprintf(cmd, sizeof(cmd), PY " " EG_SOURCE_DIR "/src/sim/variants.py "
+		 "pcap --variant %d %s --duration 600 --seed %d -o %s 2>/dev/null",
+		 variant, args, seed, tmp(name));
+	CHECK_EQ(system(cmd), 0);
+	snprintf(rargs, sizeof(rargs), "%s %s%s%s %s", mic_args,
+		 inter ? "--interactions " : "", inter ? tmp(name) : "",
+		 inter ? ".interactions.csv" : "", tmp(name));
+	*total = 0;
+	return replay_rate(rargs, key, total);
+}
+
 /* Device variants never trained on, seeds build.sh never used. */
 static void test_variants(void)
 {
-	char cmd[2048], args[2048];
 	long long total = 0;
 	double r;
 
-	snprintf(cmd, sizeof(cmd), PY " " EG_SOURCE_DIR "/src/sim/variants.py "
-		 "pcap --variant 104 --scenario muted --inject voice --duration 600 "
-		 "--seed 901 -o %s 2>/dev/null", tmp("sim-var-104-muted.pcapng"));
-	CHECK_EQ(system(cmd), 0);
-	snprintf(args, sizeof(args), "--mic off --context muted %s",
-		 tmp("sim-var-104-muted.pcapng"));
-	r = replay_rate(args, "miss", &total);
+	r = variant_rate(104, "--scenario muted --inject voice", 901,
+			 "--mic off --context muted", false, "miss", &total);
 	printf("variant 104 (never trained on), muted: unjustified bytes let "
 	       "through %.6f of %lld\n", r, total);
 	CHECK(total > 100000);
 	CHECK(r >= 0 && r <= 0.001);
-	snprintf(cmd, sizeof(cmd), PY " " EG_SOURCE_DIR "/src/sim/variants.py "
-		 "pcap --variant 102 --scenario talk --duration 600 --seed 902 "
-		 "-o %s 2>/dev/null", tmp("sim-var-102-talk.pcapng"));
-	CHECK_EQ(system(cmd), 0);
-	snprintf(args, sizeof(args), "--mic on --interactions %s %s",
-		 tmp("sim-var-102-talk.pcapng.interactions.csv"),
-		 tmp("sim-var-102-talk.pcapng"));
-	r = replay_rate(args, "false_block", &total);
+	r = variant_rate(102, "--scenario talk", 902, "--mic on", true,
+			 "false_block", &total);
 	printf("variant 102 (never trained on), listening: false blocks %.5f of "
 	       "%lld\n", r, total);
 	CHECK(total > 1000);
