@@ -458,7 +458,7 @@ def main():
 	held = held_out_captures(a)
 	res = {"features": {}, "ablate": {}, "policy": a.policy}
 	exps = a.experiments.split(",") if a.experiments else []
-	for fs in a.features.split(","):
+	for fs in [f for f in a.features.split(",") if f]:
 		d = Data(a, fs)
 		r = res["features"][fs] = {}
 		if "held_variants" in exps:
