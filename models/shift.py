@@ -384,7 +384,11 @@ def pct(v, digits=2):
 
 def markdown(res):
 	pol = res.get("policy", "upload")
-	s = ["Policy: %s-level verdicts (the replay binary's).\n" % pol,
+	if not any(res["features"].values()):
+		return markdown_rest(res, [])
+	lead = res.get("lead", LEAD)
+	s = ["Policy: %s-level verdicts (the replay binary's); an upload's span "
+	     "starts %g s before its first segment.\n" % (pol, lead),
 	     "| features | data | mic on: voice uploads touched | mic on: voice "
 	     "uploads touched, replay's count | mic on: expected packets dropped "
 	     "| muted: upload bytes blocked | muted: voice uploads let through "
@@ -406,6 +410,11 @@ def markdown(res):
 			    pct([po[5], po[4]]) if po[4] else "n/a",
 			    pct(on["false_block"], 3), pct(mu["bytes_blocked"], 3),
 			    pct(whole), pct([pm[7], pm[0]]) if pm[0] else "n/a"))
+	return markdown_rest(res, s)
+
+
+def markdown_rest(res, s):
+	"""The ablation and validation tables."""
 	for fs, ab in res.get("ablate", {}).items():
 		s.append("\nImportance under shift, %s (argmax, 20 trees): expected "
 			 "rows predicted justified or not_justified, without:\n" % fs)
@@ -456,7 +465,7 @@ def main():
 	a.vcf = os.path.join(a.data, "vcf")
 	a.py = "/usr/bin/python3"
 	held = held_out_captures(a)
-	res = {"features": {}, "ablate": {}, "policy": a.policy}
+	res = {"features": {}, "ablate": {}, "policy": a.policy, "lead": LEAD}
 	exps = a.experiments.split(",") if a.experiments else []
 	for fs in [f for f in a.features.split(",") if f]:
 		d = Data(a, fs)
