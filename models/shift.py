@@ -418,7 +418,7 @@ def markdown_rest(res, s):
 	for fs, ab in res.get("ablate", {}).items():
 		s.append("\nImportance under shift, %s (argmax, 20 trees): expected "
 			 "rows predicted justified or not_justified, without:\n" % fs)
-		s.append("| left out | held-out variants | simulated only -> vcf |")
+		s.append("| left out | held-out variants | variants 1-12 only -> vcf |")
 		s.append("| --- | ---: | ---: |")
 		for name, v in ab.items():
 			s.append("| %s | %s | %s |" % (name, pct(v["held_variants"], 3),
