@@ -442,7 +442,8 @@ static int one_packet(struct replay *x, struct eg_engine *e,
 	memcpy(row->dst, pi.pkt.dst, 16);
 	row->outbound = pi.outbound;
 	/* policy.h rule 7a, whether or not the policy decides per upload. */
-	row->upseg = pi.outbound && pi.flow && pi.seg == EG_SEG_NEW &&
+	row->upseg = d.would_reason != EG_REASON_KEEPALIVE &&
+		     pi.outbound && pi.flow && pi.seg == EG_SEG_NEW &&
 		     pi.pkt.payload_len > 0 && !pi.keepalive_series &&
 		     pi.pkt.l4_proto == IPPROTO_TCP &&
 		     pi.proto_class == EG_CLASS_EXPECTED;

@@ -23,7 +23,10 @@ uploads) and three ways to run it:
 
 Scenarios: idle (mic on, nobody speaks), talk (interactions about every
 37 s), muted (mic off), mixed (idle, talk and muted phases), stream (a
-command, then a long download). The figures come from
+command, then a long download), unmute (muted until --param unmute_at,
+default a third of the run, then a person talks). In live mode
+--reconnect reopens the main connection when it stalls (no answer within
+--ping-timeout) or is reset, as a real Echo does. The figures come from
 src/sim/measure.py on the real captures; see docs/simulator.md.
 Standard library only; the same arguments give the same bytes.
 """
@@ -66,6 +69,7 @@ PARAMS = {
 	"inject_period": 60.0,      # s between injected uploads
 	"bulk_bytes": 200000,       # B per injected bulk upload
 	"rtt": 0.040,               # s (SYN -> SYN/ACK median 0.0399)
+	"unmute_at": 0.0,           # s, scenario unmute: muted until then (0: a third)
 }
 # Measured gaps between 118-byte voice records (ms bins, counts).
 VOICE_GAPS = [((0, 5), 2716), ((5, 10), 1451), ((10, 14), 13977),
@@ -352,6 +356,11 @@ class Model:
 		if sc == "muted":
 			self.muted.append((0.0, d + 1))
 			self.label("muted", 0.0, d)
+		elif sc == "unmute":
+			# muted until unmute_at (s), then a person talks
+			u = float(self.p["unmute_at"]) or d / 3
+			self.muted.append((0.0, u))
+			self.label("muted", 0.0, u)
 		elif sc == "mixed":
 			# thirds: idle, talk, muted (then talk again when long)
 			a, b = d / 3, 2 * d / 3
@@ -365,9 +374,18 @@ class Model:
 			self.talks(0.0, d, self.p["talk_period"])
 		elif sc == "mixed":
 			self.talks(d / 3, 2 * d / 3, self.p["talk_period"])
+		elif sc == "unmute":
+			self.talks(self.muted[0][1] - 1.0, d, self.p["talk_period"])
 		elif sc == "stream":
 			self.stream(self.rng.uniform(2, 5))
 		self.injections()
+		if sc == "unmute" and self.inject == "voice":
+			# the worst moment: an injected upload 3 s before
+			# unmuting, so that the main connection has a hole
+			# when the person starts talking
+			u = self.muted[0][1]
+			e = self.voice_stream(u - 3.0, "inject_voice", n=20)
+			self.label("inject_voice", u - 3.0, e)
 		self.msgs = [m for m in self.msgs if m.t < d or m.op == "close"]
 		self.msgs.sort(key=lambda m: (m.t, m.op != "open"))
 		self.labels.sort(key=lambda x: (x[1], x[0]))
@@ -683,11 +701,13 @@ class Live:
 		self.ctx = tls12_client_context()
 		self.socks = {}
 		self.stats = {"sent_bytes": 0, "sent_msgs": 0, "skipped_muted": 0,
-			      "recv_bytes": 0, "errors": 0}
+			      "recv_bytes": 0, "errors": 0, "reconnects": 0,
+			      "skipped_late": 0}
 		self.mic_last = None
 
 	def open(self, cid, sni):
-		raw = socket.create_connection(self.addr, timeout=10)
+		raw = socket.create_connection(self.addr,
+					       timeout=self.a.ping_timeout)
 		raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 		s = self.ctx.wrap_socket(raw, server_hostname=self.a.sni or sni)
 		self.socks[cid] = s
@@ -709,8 +729,8 @@ class Live:
 		got = 0
 		while got < reply:
 			d = s.recv(reply - got)
-			if not d:
-				break
+			if not d:  # reset or closed: the connection is gone
+				raise ConnectionResetError("closed by the peer")
 			got += len(d)
 		if reply:
 			self.stats["recv_bytes"] += got
@@ -734,10 +754,29 @@ class Live:
 				self.log.write(ev="error", conn=msg.conn, kind=msg.kind,
 					       error=str(e))
 				self.socks.pop(msg.conn, None)
+				self.reconnect(m, msg.conn)
 		for cid, s in list(self.socks.items()):
 			self.close(cid)
 		self.log.write(ev="done", **self.stats)
 		return self.stats
+
+	def reconnect(self, m, cid):
+		"""A real Echo whose long-lived connection stalls (no answer to
+		its keep-alive or request within its ping timeout, or a reset)
+		drops it and opens a new one (--reconnect; the timeout is
+		--ping-timeout). Short connections are not reopened."""
+		if not self.a.reconnect or cid != m.main:
+			return
+		t = time.monotonic()
+		try:
+			self.open(cid, m.conns[cid][1])
+		except (OSError, ssl.SSLError) as e:
+			self.log.write(ev="error", conn=cid, kind="handshake",
+				       error=str(e))
+			return
+		self.stats["reconnects"] += 1
+		self.log.write(ev="reconnect", conn=cid,
+			       took=round(time.monotonic() - t, 6))
 
 	# message kind -> the --muted-sends item that allows it while muted;
 	# None: never sent while muted; True: always (not an upload decision)
@@ -762,6 +801,13 @@ class Live:
 			return
 		if not msg.out:
 			return  # inbound messages are the server's replies
+		if mic == 1 and msg.kind.startswith("inject") and \
+		   m.is_muted(msg.t):
+			# an injected upload of the muted time that a stall held
+			# back until after unmuting: it would be a listening-time
+			# upload now, which is not what it stands for
+			self.stats["skipped_late"] += 1
+			return
 		if mic == 0 and not self.muted_allows(msg.kind):
 			# a muted microphone hears no wake word, and a muted
 			# device sends only what --muted-sends allows
@@ -925,7 +971,8 @@ def parse_params(items):
 
 def model_args(p):
 	p.add_argument("--scenario", required=True,
-		       choices=["idle", "talk", "muted", "mixed", "stream"])
+		       choices=["idle", "talk", "muted", "mixed", "stream",
+				"unmute"])
 	p.add_argument("--duration", type=float, required=True, help="seconds")
 	p.add_argument("--seed", type=int, required=True)
 	p.add_argument("--inject", default="none", choices=["none", "voice", "bulk"],
@@ -952,6 +999,12 @@ def main(argv=None):
 	p.add_argument("--server", required=True, help="ADDR:PORT")
 	p.add_argument("--sni", help="server name for every connection")
 	p.add_argument("--mic-file", help="0/1 file: 0 muted, 1 listening")
+	p.add_argument("--ping-timeout", type=float, default=10.0,
+		       help="s without an answer (or to connect) after which "
+		       "a connection counts as stalled (default 10)")
+	p.add_argument("--reconnect", action="store_true",
+		       help="reopen the main connection when it stalls or is "
+		       "reset, as a real Echo does (default: give it up)")
 	p.add_argument("--log", help="JSON lines, one per send")
 	p.add_argument("--speed", type=float, default=1.0,
 		       help="time compression (2 = twice as fast)")

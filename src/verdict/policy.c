@@ -85,8 +85,9 @@ int eg_policy_new_names(const struct eg_config *c,
 	p->up.gap_ns = c->policy.upload_gap_ns;
 	p->up.packets = c->policy.upload_packets;
 	p->up.drop_evidence = (float)c->policy.upload_evidence;
-	/* Muted: one packet at min_confidence decides drop. */
-	p->up.muted_evidence = eg_upload_llr((float)c->policy.min_confidence);
+	/* Muted: the first packet more likely a drop class than not decides
+	 * drop (docs/uploads.md). */
+	p->up.muted_evidence = 0.0f;
 	memset(p->class_map, -1, sizeof(p->class_map));
 	p->n_classes = n_classes;
 	for (i = 0; i < n_classes; i++) {
@@ -172,9 +173,26 @@ static bool is_upload_segment(const struct eg_pkt_info *pi)
 	       pi->seg == EG_SEG_NEW && pi->proto_class == EG_CLASS_EXPECTED;
 }
 
+/* Rule 7a: one whole short app-data record outside any upload, or inside
+ * one when it continues a keep-alive series or the forest's top class is
+ * not a drop class; at most one per upload_gap (eg_upload_short). */
+static bool short_record(const struct eg_policy *p, struct eg_pkt_info *pi,
+			 const float *proba, unsigned top)
+{
+	bool inside = pi->keepalive_series;
+
+	if (!pi->ka_candidate && !pi->keepalive_series)
+		return false;
+	if (proba && top < p->n_classes && (p->class_map[top] < 0 ||
+	    !(p->drop_classes & (1u << p->class_map[top]))))
+		inside = true;
+	return eg_upload_short(&p->up, &pi->flow->upload, pi->ts_ns,
+			       pi->pkt.payload_len, inside);
+}
+
 /* Rules 1-11 of policy.h, without the monitor rewrite and side effects. */
 static enum eg_reason classify(const struct eg_policy *p,
-			       const struct eg_pkt_info *pi,
+			       struct eg_pkt_info *pi,
 			       const float *proba, unsigned top)
 {
 	struct eg_flow *f = pi->flow;
@@ -199,7 +217,7 @@ static enum eg_reason classify(const struct eg_policy *p,
 	if (pi->pkt.payload_len == 0)
 		return EG_REASON_CONTROL;
 	if (p->uploads && is_upload_segment(pi))
-		return pi->keepalive_series ? EG_REASON_KEEPALIVE :
+		return short_record(p, pi, proba, top) ? EG_REASON_KEEPALIVE :
 		       EG_REASON_UPLOAD_PENDING;
 	if (!proba || top >= p->n_classes)
 		return EG_REASON_FALLBACK;
@@ -265,7 +283,9 @@ static enum eg_reason upload_step(const struct eg_policy *p,
 			stats->uploads_allowed += after == EG_UPLOAD_ALLOW;
 			stats->uploads_dropped += after == EG_UPLOAD_DROP;
 		}
-		stats->upload_leak_bytes += u->leaked - leaked;
+		/* A new upload starts its leak at 0. */
+		stats->upload_leak_bytes += started ? u->leaked :
+					    u->leaked - leaked;
 	}
 	return after == EG_UPLOAD_DROP ? EG_REASON_UPLOAD_DROP :
 	       after == EG_UPLOAD_ALLOW ? EG_REASON_UPLOAD_ALLOW :

@@ -49,9 +49,11 @@ static void start(struct eg_upload_state *u, uint64_t ts_ns, int mic,
 		  uint32_t seq)
 {
 	uint32_t number = u->number;
+	uint64_t short_ns = u->short_ns;
 
 	memset(u, 0, sizeof(*u));
 	u->number = number + 1;
+	u->short_ns = short_ns;
 	u->first_ns = ts_ns;
 	u->seq_start = seq;
 	u->state = EG_UPLOAD_PENDING;
@@ -138,6 +140,22 @@ enum eg_upload_decision eg_upload_step(const struct eg_upload_params *p,
 	if (ret_started)
 		*ret_started = started;
 	return (enum eg_upload_decision)u->state;
+}
+
+bool eg_upload_short(const struct eg_upload_params *p,
+		     struct eg_upload_state *u, uint64_t ts_ns, uint32_t len,
+		     bool inside)
+{
+	if (len == 0 || len > EG_UPLOAD_SHORT_RECORD)
+		return false;
+	if (!inside && u->state != EG_UPLOAD_NONE &&
+	    !(ts_ns > u->last_ns && ts_ns - u->last_ns > p->gap_ns))
+		return false;
+	if (u->short_ns && !(ts_ns > u->short_ns &&
+			     ts_ns - u->short_ns > p->gap_ns))
+		return false;
+	u->short_ns = ts_ns;
+	return true;
 }
 
 void eg_upload_get(const struct eg_flow *f, enum eg_dir dev,

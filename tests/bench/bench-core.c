@@ -10,7 +10,15 @@
  * table has BENCH_FLOWS slots so creating one is cheap). Prints a
  * small table: per capture and feature set, packets, ns/packet, Mpps.
  *
- * usage: bench-core [--data DIR] [--seconds S] [CAPTURE_NAME...]
+ * With --model M (a model of the flow feature set) it times the daemon's
+ * whole per-packet path instead: eg_engine_process, eg_forest_predict for
+ * packets with payload and eg_policy_decide with the default policy and
+ * the microphone listening (the set column says "full"). It uses only
+ * calls that also exist at the branch point of the upload verdicts
+ * (ff073b4), so bench-ratio.sh builds this same file against both trees
+ * and reports the ratio of their costs, in one run.
+ *
+ * usage: bench-core [--data DIR] [--seconds S] [--model M] [CAPTURE_NAME...]
  * Names are looked up in DIR/vcf/pcap ($ECHOGUARD_SHARED_DATA, else --data);
  * a name with a '/' is a path. Exit 77 when the data is missing.
  */
@@ -26,6 +34,9 @@
 #include "echoguard/offline/capture.h"
 #include "echoguard/engine/engine.h"
 #include "echoguard/net/packet.h"
+#include "echoguard/forest/forest.h"
+#include "echoguard/verdict/config.h"
+#include "echoguard/verdict/policy.h"
 
 #define BENCH_FLOWS 4096
 
@@ -122,6 +133,41 @@ static int load(const char *path, struct mcap *m)
  * Replay m through fresh engines of feature set fs until budget_ns of
  * processing time; returns the packets processed and the time spent.
  */
+/* The whole path of --model: forest and policy, shared read-only. */
+static struct eg_forest *forest;
+static struct eg_policy *policy;
+static float proba[EG_MAX_CLASSES];
+
+static uint64_t full_packet(struct eg_pkt_info *in)
+{
+	struct eg_decision d;
+	const float *pr = NULL;
+	unsigned top = 0;
+
+	if (in->parse_rc >= 0 && in->pkt.payload_len > 0 &&
+	    in->n_features == eg_forest_n_features(forest)) {
+		top = eg_forest_predict(forest, in->features, proba);
+		pr = proba;
+	}
+	eg_policy_decide(policy, in, pr, top, NULL, &d);
+	return (uint64_t)d.verdict + (uint64_t)d.reason;
+}
+
+static int load_model(const char *path)
+{
+	struct eg_config c;
+	char err[512];
+
+	eg_config_default(&c);
+	if (eg_forest_load(path, eg_schema_get(EG_FEATURES_FLOW), &forest, err,
+			   sizeof(err)) < 0 ||
+	    eg_policy_new(&c, forest, &policy, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bench-core: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int run(const struct mcap *m, enum eg_feature_set fs,
 	       uint64_t budget_ns, uint64_t *ret_pkts, uint64_t *ret_ns,
 	       uint64_t *ret_cpu, uint64_t *ret_sink)
@@ -157,6 +203,8 @@ static int run(const struct mcap *m, enum eg_feature_set fs,
 						f->caplen, f->len, f->ts_ns, 1,
 						&in);
 			sink += in.content_type + in.layer;
+			if (policy)
+				sink += full_packet(&in);
 		}
 		cpu += cpu_ns() - c0;
 		spent += now_ns() - t0;
@@ -175,10 +223,11 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "model", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *data = EG_SHARED_DATA;
+	const char *data = EG_SHARED_DATA, *model = NULL;
 	const char *const *names = default_caps;
 	double seconds = 1.0;
 	uint64_t tot_pkts[2] = { 0 }, tot_ns[2] = { 0 }, tot_cpu[2] = { 0 };
@@ -193,9 +242,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 's': seconds = atof(optarg); break;
+		case 'm': model = optarg; break;
 		case 'h':
 			printf("usage: bench-core [--data DIR] [--seconds S] "
-			       "[CAPTURE_NAME...]\n");
+			       "[--model M] [CAPTURE_NAME...]\n");
 			return 0;
 		default: return 2;
 		}
@@ -232,12 +282,18 @@ int main(int argc, char **argv)
 			goto out;
 	}
 
-	printf("core path (eg_engine_process), frames in memory, %.1f s per "
-	       "capture and feature set\n", seconds);
+	if (model && load_model(model) < 0)
+		goto out;
+	if (policy)
+		printf("full path (engine, forest, policy), frames in memory, "
+		       "%.1f s per capture\n", seconds);
+	else
+		printf("core path (eg_engine_process), frames in memory, %.1f s "
+		       "per capture and feature set\n", seconds);
 	printf("%-55s %-4s %8s %10s %8s %8s %7s\n", "capture", "set", "frames",
 	       "replayed", "ns/pkt", "cpu-ns", "Mpps");
 	for (i = 0; i < n_names; i++) {
-		for (fs = 0; fs < 2; fs++) {
+		for (fs = policy ? 1 : 0; fs < 2; fs++) {
 			uint64_t pkts, ns, cpu;
 			int rc;
 
@@ -252,14 +308,15 @@ int main(int argc, char **argv)
 			tot_ns[fs] += ns;
 			tot_cpu[fs] += cpu;
 			printf("%-55.55s %-4s %8zu %10llu %8.1f %8.1f %7.2f\n",
-			       caps[i].name, fs ? "flow" : "seed", caps[i].n,
+			       caps[i].name, policy ? "full" : fs ? "flow" : "seed",
+			       caps[i].n,
 			       (unsigned long long)pkts, (double)ns / pkts,
 			       (double)cpu / pkts, pkts * 1e3 / ns);
 		}
 	}
-	for (fs = 0; fs < 2; fs++)
+	for (fs = policy ? 1 : 0; fs < 2; fs++)
 		printf("%-55s %-4s %8s %10llu %8.1f %8.1f %7.2f\n", "all",
-		       fs ? "flow" : "seed", "",
+		       policy ? "full" : fs ? "flow" : "seed", "",
 		       (unsigned long long)tot_pkts[fs],
 		       (double)tot_ns[fs] / tot_pkts[fs],
 		       (double)tot_cpu[fs] / tot_pkts[fs],
@@ -273,5 +330,7 @@ out:
 		free(caps[i].f);
 	}
 	free(caps);
+	eg_policy_free(policy);
+	eg_forest_free(forest);
 	return status;
 }

@@ -8,7 +8,10 @@
 #   3. microphone muted: the device keeps its keep-alives, and tries to
 #      upload voice it should not -- watch it being dropped;
 #   4. microphone on, a person talks: the voice goes through;
-#   5. shows the daemon's journald statistics entry.
+#   5. muted again, an upload is blocked on the Echo's one connection,
+#      then the microphone is switched on: how long until its voice gets
+#      through (the simulated Echo reconnects when its connection stalls);
+#   6. shows the daemon's journald statistics entry.
 # Usage: demo.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "${1:-build}" && pwd)
@@ -48,6 +51,36 @@ in_dev /usr/bin/python3 "$EG_SIM" live --server "$EG_CLOUD_IP:8443" --scenario t
 	--seed 22 --duration 60 --speed 2 --mic-file "$EG_TMP/mic" \
 	--log "$EG_TMP/talk.jsonl" 2>/dev/null
 echo "device sent voice $(eg_sum_log "$EG_TMP/talk.jsonl" send voice) B; cloud got $(eg_sum_log "$EG_TMP/srv-talk.jsonl" msg voice) B"
+say "muted, a blocked upload, then the microphone is switched ON: back to work (20 s)"
+echo 0 >"$EG_TMP/mic"
+eg_server 9443 "$EG_TMP/srv-unmute.jsonl"
+in_dev /usr/bin/python3 "$EG_SIM" live --server "$EG_CLOUD_IP:9443" --scenario unmute \
+	--seed 23 --inject voice --duration 40 --speed 2 --param unmute_at=14 \
+	--param ka_period=10 --param inject_period=30 --reconnect --ping-timeout 5 \
+	--mic-file "$EG_TMP/mic" --log "$EG_TMP/unmute.jsonl" 2>/dev/null &
+SIM=$!
+sleep 7
+echo 1 >"$EG_TMP/mic"
+T_UNMUTE=$(date +%s.%N)
+wait $SIM
+/usr/bin/python3 - "$EG_TMP/unmute.jsonl" "$EG_TMP/srv-unmute.jsonl" "$T_UNMUTE" <<'PY'
+import json, sys
+dev, cloud, tu = sys.argv[1], sys.argv[2], float(sys.argv[3])
+def rows(p):
+    for line in open(p):
+        try:
+            yield json.loads(line)
+        except ValueError:
+            pass
+d, c = list(rows(dev)), list(rows(cloud))
+inj = sum(r["bytes"] for r in c if r.get("ev") == "msg" and r.get("kind") == "inject_voice")
+got = [r["t"] - tu for r in c if r.get("ev") == "msg" and r.get("kind") == "voice" and r["t"] >= tu]
+rec = [r["t"] - tu for r in d if r.get("ev") == "reconnect"]
+print("muted upload bytes the cloud got: %d; the Echo reconnected %d time(s) (its ping "
+      "timeout: 5 s)" % (inj, len(rec)))
+print("after unmuting, the first voice upload reached the cloud after %s" %
+      ("%.1f s" % got[0] if got else "-- never"))
+PY
 kill $TAIL 2>/dev/null
 say "kernel queue counters (queue waiting queue-full undeliverable id_sequence)"
 eg_kcounters

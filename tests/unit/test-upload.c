@@ -301,17 +301,24 @@ static void test_policy_uploads(void)
 	d = next(&g, t += S / 50, 1, 0.01f);
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
 
-	CHECK_EQ(g.st.uploads, 3);
+	/* A listening upload that leaks one segment before its drop. */
+	t += 3 * S;
+	CHECK_EQ(next(&g, t, 1, 0.8f).reason, EG_REASON_UPLOAD_PENDING);
+	CHECK_EQ(next(&g, t += S / 50, 1, 0.85f).reason, EG_REASON_UPLOAD_DROP);
+
+	CHECK_EQ(g.st.uploads, 4);
 	CHECK_EQ(g.st.uploads_allowed, 2);
-	CHECK_EQ(g.st.uploads_dropped, 2);
-	CHECK_EQ(g.st.upload_leak_bytes, 0);
-	CHECK_EQ(g.st.reasons[EG_REASON_UPLOAD_DROP], 4);
+	CHECK_EQ(g.st.uploads_dropped, 3);
+	CHECK_EQ(g.st.upload_leak_bytes, 120);
+	CHECK_EQ(g.st.reasons[EG_REASON_UPLOAD_DROP], 5);
 	CHECK_STREQ(eg_reason_name(EG_REASON_UPLOAD_PENDING), "upload_pending");
 	eg_policy_free(g.p);
 	eg_engine_free(g.e);
 }
 
-/* Keep-alive series members pass, muted or not, outside any upload. */
+/* Keep-alives pass, muted or not, outside any upload: short records
+ * after a quiet spell, then as members of their series; short records
+ * pass at most one per gap, longer ones are uploads. */
 static void test_keepalive(void)
 {
 	struct eg_decision d = { 0 };
@@ -322,13 +329,23 @@ static void test_keepalive(void)
 	for (int i = 0; i < 4; i++) {
 		d = seg(&g, t += 30 * S, 0, g.seq, 46, 0.99f);
 		g.seq += 46;
+		CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
+		CHECK_EQ(d.reason, EG_REASON_KEEPALIVE);
+		CHECK_EQ(d.upload, EG_UPLOAD_NONE);
 	}
-	CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
+	/* A second short record within the gap: an upload (muted: drop). */
+	d = seg(&g, t += S / 2, 0, g.seq, 46, 0.99f);
+	g.seq += 46;
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
+	/* Its series keeps passing: the next member 30 s later. */
+	d = seg(&g, t += 30 * S - S / 2, 0, g.seq, 46, 0.99f);
+	g.seq += 46;
 	CHECK_EQ(d.reason, EG_REASON_KEEPALIVE);
-	CHECK_EQ(d.upload, EG_UPLOAD_NONE);
-	/* The first members, before the series was known, were uploads
-	 * of one record each (muted: dropped). */
-	CHECK_EQ(g.st.reasons[EG_REASON_KEEPALIVE], 2);
+	/* A longer record after a quiet spell is an upload. */
+	d = seg(&g, t += 5 * S, 0, g.seq, 120, 0.99f);
+	g.seq += 120;
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
+	CHECK_EQ(g.st.reasons[EG_REASON_KEEPALIVE], 5);
 	CHECK_EQ(g.st.uploads_dropped, 2);
 	eg_policy_free(g.p);
 	eg_engine_free(g.e);

@@ -99,6 +99,7 @@ struct eg_flow_dir {
  */
 struct eg_upload_state {
 	uint64_t first_ns, last_ns;  /* first and latest record; 0 = none yet */
+	uint64_t short_ns;           /* latest short record let through */
 	uint32_t number;             /* uploads started on this flow (1 = first) */
 	uint32_t seq_start;          /* sequence number of its first byte */
 	uint32_t pkts, bytes;        /* new app-data segments, payload bytes */

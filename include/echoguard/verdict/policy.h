@@ -18,7 +18,10 @@
  *   7. no payload (SYN, ACK, FIN, RST)      -> accept             CONTROL
  *  7a. upload decisions on (upload_packets > 0) and the packet is new
  *      TLS app data from the device on TCP (an upload segment):
- *      a member of a keep-alive series       -> accept             KEEPALIVE
+ *      one whole app-data record of <= EG_UPLOAD_SHORT_RECORD bytes,
+ *      outside any upload (or inside one when it continues a keep-alive
+ *      series or its top class is not a drop class), at most one per
+ *      upload_gap (eg_upload_short)         -> accept             KEEPALIVE
  *      else the upload's decision (upload.h), with this packet as
  *      evidence: undecided                  -> accept             UPLOAD_PENDING
  *                latched or decided allow   -> accept             UPLOAD_ALLOW

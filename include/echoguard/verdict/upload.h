@@ -36,6 +36,12 @@
 
 #include "echoguard/net/flow.h"
 
+/* A whole TLS app-data record of at most this many TCP payload bytes that
+ * comes more than gap after the flow's last upload segment is not an
+ * upload (policy.h rule 7a: keep-alives before their series is known,
+ * short control records); see eg_upload_short. */
+#define EG_UPLOAD_SHORT_RECORD 64
+
 enum eg_upload_decision {
 	EG_UPLOAD_NONE = 0,      /* no upload yet on the flow */
 	EG_UPLOAD_PENDING,       /* the test has not decided: accept */
@@ -94,6 +100,22 @@ enum eg_upload_decision eg_upload_step(const struct eg_upload_params *p,
 				       uint64_t ts_ns, int mic, uint32_t seq,
 				       uint32_t len, float p_drop,
 				       bool *ret_started);
+
+/*
+ * A segment holding exactly one whole TLS app-data record of len payload
+ * bytes at ts_ns: true when it is a short record outside any upload (len
+ * <= EG_UPLOAD_SHORT_RECORD, more than gap after the flow's last upload
+ * segment or no upload yet, and more than gap after the last short record
+ * let through), which is then remembered: short records pass at most one
+ * per gap and flow outside the uploads' decisions; the others are upload
+ * segments like any. inside: it may also come within an upload (the
+ * policy says so for a keep-alive series member, or a record the forest
+ * does not put in a drop class); still short and at most one per gap (a
+ * periodic upload of same-size records forms a "series" too).
+ */
+bool eg_upload_short(const struct eg_upload_params *p,
+		     struct eg_upload_state *u, uint64_t ts_ns, uint32_t len,
+		     bool inside);
 
 /* The record of f's current (or last) upload; dev is the device's
  * direction of the flow (the direction its app data was sent in). */
