@@ -213,7 +213,16 @@ class Data:
 				files.append(p)
 		cols = ["--columns", ",".join(columns)] if columns else \
 		    ["--features", self.fs]
-		run([self.a.eg, "train"] + recipe + cols + ["-o", model] + files)
+		cmd = [self.a.eg, "train"] + recipe + cols + ["-o", model] + files
+		# the trainer is deterministic: the same command on the same
+		# files gives the same model, so a rerun (another policy) reuses it
+		stamp = model + ".cmd"
+		if os.path.exists(model) and os.path.exists(stamp) and \
+		    open(stamp).read() == " ".join(cmd):
+			return model
+		run(cmd)
+		with open(stamp, "w") as fh:
+			fh.write(" ".join(cmd))
 		return model
 
 	def subset(self, csv, leave_out, name, keep=False):
