@@ -10,7 +10,7 @@
 #include "replay.h"
 #include "echoguard/net/packet.h"
 
-static void json_str(FILE *f, const char *s)
+void replay_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -42,7 +42,7 @@ void replay_print_row(const struct replay *x, const char *base,
 		snprintf(flow, sizeof(flow), "-");
 	if (x->json) {
 		printf("{\"type\":\"packet\",\"file\":");
-		json_str(stdout, base);
+		replay_json_str(stdout, base);
 		printf(",\"frame\":%llu,\"time\":%.6f,\"flow\":\"%s\",\"len\":%u,"
 		       "\"payload\":%u,\"class\":",
 		       (unsigned long long)r->frame, (double)r->ts_ns / 1e9, flow,

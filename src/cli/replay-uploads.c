@@ -272,9 +272,10 @@ void replay_uploads_json(const struct replay *x)
 
 		if (!s->pkts_dropped && !s->uploads_touched)
 			continue;
-		printf("%s\"%s\":{\"packets_dropped\":%llu,\"bytes_dropped\":%llu,"
+		printf("%s", first ? "" : ",");
+		replay_json_str(stdout, s->name[0] ? s->name : "(no name)");
+		printf(":{\"packets_dropped\":%llu,\"bytes_dropped\":%llu,"
 		       "\"keepalives_dropped\":%llu,\"uploads_touched\":%llu}",
-		       first ? "" : ",", s->name[0] ? s->name : "(no name)",
 		       U(s->pkts_dropped), U(s->bytes_dropped),
 		       U(s->keepalives_dropped), U(s->uploads_touched));
 		first = false;

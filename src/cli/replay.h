@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cli-util.h"
 #include "echoguard/engine/engine.h"
@@ -107,6 +108,8 @@ struct replay {
 /* One packet's line (text or JSON); t0: the capture's first time. */
 void replay_print_row(const struct replay *x, const char *base,
 		      const struct rrow *r, uint64_t t0, int label);
+/* s as a JSON string (quoted, escaped). */
+void replay_json_str(FILE *f, const char *s);
 /* The server-name slot of sni (interned; "" is a name too). */
 uint16_t replay_server(struct replay *x, const char *sni);
 /* Count the uploads of the capture's rows x->rows[0..n) (after labels). */

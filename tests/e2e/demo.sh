@@ -63,24 +63,11 @@ sleep 7
 echo 1 >"$EG_TMP/mic"
 T_UNMUTE=$(date +%s.%N)
 wait $SIM
-/usr/bin/python3 - "$EG_TMP/unmute.jsonl" "$EG_TMP/srv-unmute.jsonl" "$T_UNMUTE" <<'PY'
-import json, sys
-dev, cloud, tu = sys.argv[1], sys.argv[2], float(sys.argv[3])
-def rows(p):
-    for line in open(p):
-        try:
-            yield json.loads(line)
-        except ValueError:
-            pass
-d, c = list(rows(dev)), list(rows(cloud))
-inj = sum(r["bytes"] for r in c if r.get("ev") == "msg" and r.get("kind") == "inject_voice")
-got = [r["t"] - tu for r in c if r.get("ev") == "msg" and r.get("kind") == "voice" and r["t"] >= tu]
-rec = [r["t"] - tu for r in d if r.get("ev") == "reconnect"]
-print("muted upload bytes the cloud got: %d; the Echo reconnected %d time(s) (its ping "
-      "timeout: 5 s)" % (inj, len(rec)))
-print("after unmuting, the first voice upload reached the cloud after %s" %
-      ("%.1f s" % got[0] if got else "-- never"))
-PY
+line=$(/usr/bin/python3 "$(dirname "$0")/unmute-report.py" "$EG_TMP/unmute.jsonl" \
+	"$EG_TMP/srv-unmute.jsonl" "$T_UNMUTE")
+f() { echo "$line" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
+echo "muted upload bytes the cloud got: $(f muted_voice_got_B); the Echo reconnected $(f reconnects) time(s) (its ping timeout: 5 s)"
+echo "after unmuting, the first voice upload reached the cloud after $(f first_voice_got_s) s"
 kill $TAIL 2>/dev/null
 say "kernel queue counters (queue waiting queue-full undeliverable id_sequence)"
 eg_kcounters

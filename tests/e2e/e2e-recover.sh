@@ -25,29 +25,7 @@ eg_cert "$EG_TMP/cert"
 cp "$EG_SRC/models/default.egf" "$EG_TMP/model.egf" || eg_fail "models/default.egf missing"
 SPEED=2 UNMUTE=40 DUR=110 PING=${EG_PING_TIMEOUT:-5}
 
-# report SIDE_LOG CLOUD_LOG T_UNMUTE -> one line of figures
-report() {
-	/usr/bin/python3 - "$@" <<'PY'
-import json, sys
-dev, cloud, tu = sys.argv[1], sys.argv[2], float(sys.argv[3])
-def rows(p):
-    for line in open(p):
-        try:
-            yield json.loads(line)
-        except ValueError:
-            pass
-d, c = list(rows(dev)), list(rows(cloud))
-sent = [r for r in d if r.get("ev") == "send" and r.get("kind") == "voice" and r["t"] >= tu]
-got = [r for r in c if r.get("ev") == "msg" and r.get("kind") == "voice" and r["t"] >= tu]
-inj = sum(r["bytes"] for r in c if r.get("ev") == "msg" and r.get("kind") == "inject_voice")
-rec = sum(1 for r in d if r.get("ev") == "reconnect")
-f = lambda v: "%.1f" % v if v is not None else "never"
-print("first_voice_sent_s %s first_voice_got_s %s voice_sent_B %d voice_got_B %d "
-      "muted_voice_got_B %d reconnects %d" % (
-      f(sent[0]["t"] - tu if sent else None), f(got[0]["t"] - tu if got else None),
-      sum(r["bytes"] for r in sent), sum(r["bytes"] for r in got), inj, rec))
-PY
-}
+report() { /usr/bin/python3 "$(dirname "$0")/unmute-report.py" "$@"; }
 field() { echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
 
 for mode in packet flow; do

@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# unmute-report.py DEVICE_LOG CLOUD_LOG T_UNMUTE: what a simulated Echo
+# (echosim.py live --log) and its cloud (echosim.py server --log) saw around
+# the moment the microphone was switched on (epoch seconds). One line of
+# "key value" pairs: the seconds from unmuting to the first voice upload
+# the device sent and the cloud got ("never" when none), voice bytes sent
+# and got after unmuting, injected (muted) voice bytes the cloud got, and
+# the device's reconnects. Used by e2e-recover.sh and demo.sh.
+import json
+import sys
+
+
+def rows(path):
+    for line in open(path):
+        try:
+            yield json.loads(line)
+        except ValueError:
+            pass
+
+
+def main():
+    dev, cloud, tu = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    d, c = list(rows(dev)), list(rows(cloud))
+    sent = [r for r in d if r.get("ev") == "send" and r.get("kind") == "voice"
+            and r["t"] >= tu]
+    got = [r for r in c if r.get("ev") == "msg" and r.get("kind") == "voice"
+           and r["t"] >= tu]
+    inj = sum(r["bytes"] for r in c
+              if r.get("ev") == "msg" and r.get("kind") == "inject_voice")
+    rec = sum(1 for r in d if r.get("ev") == "reconnect")
+
+    def after(v):
+        return "%.1f" % (v[0]["t"] - tu) if v else "never"
+    print("first_voice_sent_s %s first_voice_got_s %s voice_sent_B %d "
+          "voice_got_B %d muted_voice_got_B %d reconnects %d" % (
+              after(sent), after(got), sum(r["bytes"] for r in sent),
+              sum(r["bytes"] for r in got), inj, rec))
+
+
+if __name__ == "__main__":
+    main()
