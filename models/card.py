@@ -6,7 +6,8 @@ Usage: /usr/bin/python3 models/card.py --work DIR [--build BUILD] [--folds 5]
            [--json OUT.json] [--markdown OUT.md] [--update docs/model-card.md]
 
 DIR is a `models/build.sh --keep DIR` directory (real.csv, realmuted.csv,
-sim.csv and the simulated captures in DIR/sim). Split by capture file: the
+sim.csv, vartalk.csv, varmuted.csv and the simulated captures in DIR/sim).
+The device variants' CSVs are in the training data of every fold. Split by capture file: the
 real captures and the simulated ones are each dealt round-robin (sorted by
 name) into K folds; a real capture's normal and muted copies share its name
 (the source column) and so always fall in the same fold. For every fold a
@@ -30,7 +31,7 @@ import os
 import subprocess
 import sys
 
-RECIPE = ["--features", "flow", "--trees", "50", "--max-depth", "16",
+RECIPE = ["--features", "shape", "--trees", "50", "--max-depth", "16",
 	  "--seed", "6", "--threads", "2", "--split", "none"]
 MIN_CONF = [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
 MARGINS = [0, 2, 5, 10]
@@ -41,6 +42,8 @@ KINDS = ["real", "realmuted", "sim"]
 TITLES = {"real": "real captures (mic on, interactions)",
 	  "realmuted": "real captures replayed as muted (mic off, --context muted)",
 	  "sim": "simulated Echo muted captures (mic off, --context muted)"}
+# simulated device variants 1-12 (models/build.sh), in every fold's training
+VARIANT_CSVS = ["vartalk.csv", "varmuted.csv"]
 # what a muted device must still be able to send
 CONTROL = ["syn", "handshake", "ack"]
 DEFAULT_MIN_CONF = 0.7     # conf/echoguard.ini
@@ -108,17 +111,26 @@ def main():
 			"(exploration), e.g. \"--balance weights\"")
 	ap.add_argument("--no-replay", action="store_true",
 			help="only the classification reports")
+	ap.add_argument("--shift", metavar="JSON[,JSON]", help="add the "
+			"per-device, upload-level tables of `models/shift.py --json`")
+	ap.add_argument("--from-json", metavar="JSON", help="write the card from "
+			"the --json of an earlier run instead of measuring")
 	a = ap.parse_args()
 	for opt, val in (("--trees", a.trees), ("--max-depth", a.max_depth)):
 		if val is not None:
 			RECIPE[RECIPE.index(opt) + 1] = val
 	RECIPE.extend(a.extra.split())
+	if a.from_json:
+		with open(a.from_json) as fh:
+			res = json.load(fh)
+		output(a, res, sorted(set().union(*res["counts"].values())))
+		return
 	eg = os.path.join(a.build, "src", "echoguard")
 	vcf = os.path.join(a.data, "vcf")
 	work = a.work
 	ini = os.path.join(work, "card.ini")
 	with open(ini, "w") as fh:
-		fh.write("[device]\naddress = 192.168.86.40\n[model]\nfeatures = flow\n")
+		fh.write("[device]\naddress = 192.168.86.40\n[model]\nfeatures = shape\n")
 
 	header, cols, real = read_csv(os.path.join(work, "real.csv"))
 	_, _, rmut = read_csv(os.path.join(work, "realmuted.csv"))
@@ -159,8 +171,11 @@ def main():
 					if s not in held:
 						fh.writelines(rows)
 		model = os.path.join(fdir, "model.egf")
+		# the training device variants are in every fold's training data
+		# (models/shift.py scores variants never trained on)
 		run([eg, "train"] + RECIPE + ["-o", model,
-					      os.path.join(fdir, "train.csv")])
+					      os.path.join(fdir, "train.csv")] +
+		    [os.path.join(work, v) for v in VARIANT_CSVS])
 		for kind in KINDS:
 			test = os.path.join(fdir, "test-%s.csv" % kind)
 			rows = [r for s in fold[kind] for r in by_src[kind][s]]
@@ -219,7 +234,19 @@ def main():
 	if a.json:
 		with open(a.json, "w") as fh:
 			json.dump(res, fh, indent=1, sort_keys=True)
+	output(a, res, classes)
+
+
+def output(a, res, classes):
+	"""The card's markdown: to --update DOC, --markdown FILE or stdout."""
 	md = markdown(res, classes)
+	if a.shift:
+		sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+		import shift
+		md += "\n" + SHIFT_TITLE
+		for path in a.shift.split(","):
+			with open(path) as fh:
+				md += shift.markdown(json.load(fh)) + "\n"
 	if a.update:
 		with open(a.update) as fh:
 			doc = fh.read()
@@ -234,6 +261,16 @@ def main():
 			fh.write(md)
 	elif not a.update:
 		sys.stdout.write(md)
+
+
+SHIFT_TITLE = """Per device, per packet and per upload (`models/shift.py`, at
+min_confidence 0.7, each row its own experiment; real and simulated never
+averaged). A voice upload: at least 10 outbound same-size app-data segments
+on one connection, each at most 0.2 s after the previous one; touched: any
+outbound packet of the connection dropped from 0.5 s before its first
+segment (the wake-word audio) to its last:
+
+"""
 
 
 def pct(v, digits=4):

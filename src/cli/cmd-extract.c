@@ -37,6 +37,8 @@ static char outbuf[OUT_BUFSZ];
 /* A CSV row waiting for its label. */
 struct row {
 	uint64_t ts_ns;
+	uint32_t len;                /* payload length, dstport: the first */
+	uint16_t dport;              /* columns of every schema's CSV */
 	uint8_t dst[16];
 	uint8_t ip_version;
 	bool synced;
@@ -76,7 +78,7 @@ static void usage(FILE *f)
 	      "                        the most TLS flows\n"
 	      "  --direction out|both  rows for the device's packets only (default)\n"
 	      "                        or for both directions\n"
-	      "  --features seed|flow  the paper's seven features (default) or ours\n"
+	      "  --features SET        seed (the paper's seven, default), flow or shape\n"
 	      "  --context C           active, idle (default) or muted, for every capture\n"
 	      "  --interactions FILE   interaction windows (pcap,start,end,...); app\n"
 	      "                        data inside a window is expected, outside justified\n"
@@ -183,11 +185,25 @@ static void csv_field(char *dst, size_t len, const char *s)
 	dst[o] = '\0';
 }
 
+/* The schema's vector starts with the paper's seven (seed, flow). */
+static bool seed_first(const struct extract *x)
+{
+	return x->ep.features != EG_FEATURES_SHAPE;
+}
+
 static void write_header(struct extract *x)
 {
 	const struct eg_schema *s = eg_schema_get(x->ep.features);
 	uint32_t i;
 
+	if (!seed_first(x)) {
+		/* length and dstport stay, as context: no model reads them */
+		fputs("date,length,dstip,dstport,synchronized,class", x->out);
+		for (i = 0; i < s->n; i++)
+			fprintf(x->out, ",%s", s->names[i]);
+		fputs(",source\n", x->out);
+		return;
+	}
 	fputs("date,length,dstip,dstport,highest_layer,delta,ack_flag,"
 	      "microphone,content_type,synchronized,class", x->out);
 	for (i = 7; i < s->n; i++)
@@ -208,20 +224,30 @@ static void write_rows(struct extract *x, const char *source, uint32_t nfeat)
 
 		p = put_date(x, p, r->ts_ns);
 		*p++ = ',';
-		p = put_float(p, r->x[0]);
+		p = put_float(p, seed_first(x) ? r->x[0] : (float)r->len);
 		*p++ = ',';
 		if (r->ip_version)
 			p = put_str(p, eg_addr_format(r->ip_version, r->dst, ip,
 						      sizeof(ip)));
-		for (k = 1; k < 7; k++) {
+		if (!seed_first(x)) {
+			*p++ = ',';
+			p = put_float(p, (float)r->dport);
+			*p++ = ',';
+			*p++ = r->synced ? '1' : '0';
+			*p++ = ',';
+			p = put_str(p, eg_class_name(x->lrows[i].label));
+		}
+		for (k = 1; k < 7 && seed_first(x); k++) {
 			*p++ = ',';
 			p = put_float(p, r->x[k]);
 		}
-		*p++ = ',';
-		*p++ = r->synced ? '1' : '0';
-		*p++ = ',';
-		p = put_str(p, eg_class_name(x->lrows[i].label));
-		for (k = 7; k < nfeat; k++) {
+		if (seed_first(x)) {
+			*p++ = ',';
+			*p++ = r->synced ? '1' : '0';
+			*p++ = ',';
+			p = put_str(p, eg_class_name(x->lrows[i].label));
+		}
+		for (k = seed_first(x) ? 7 : 0; k < nfeat; k++) {
 			*p++ = ',';
 			p = put_float(p, r->x[k]);
 		}
@@ -273,6 +299,8 @@ static int read_capture(struct extract *x, const char *path,
 		x->n++;
 		row->ts_ns = fr.ts_ns;
 		row->ip_version = info.pkt.ip_version;
+		row->len = info.parse_rc >= 0 ? info.pkt.payload_len : 0;
+		row->dport = info.pkt.dport;
 		memcpy(row->dst, info.pkt.dst, 16);
 		row->synced = info.tls_synced;
 		memcpy(row->x, info.features, info.n_features * sizeof(float));
@@ -389,13 +417,11 @@ static int parse_args(struct extract *x, int argc, char **argv)
 			x->both = !strcmp(optarg, "both");
 			break;
 		case 'f':
-			if (!eg_schema_find(optarg)) {
-				cli_error("extract: --features: \"%s\" is not seed or flow",
-					  optarg);
+			if (eg_feature_set_find(optarg, &x->ep.features) < 0) {
+				cli_error("extract: --features: \"%s\" is not seed, "
+					  "flow or shape", optarg);
 				return -1;
 			}
-			x->ep.features = strcmp(optarg, "flow") ? EG_FEATURES_SEED :
-								 EG_FEATURES_FLOW;
 			break;
 		case 'c':
 			r = eg_context_parse(optarg);

@@ -331,8 +331,7 @@ static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 				  eg_forest_schema_version(x->forest));
 			return -1;
 		}
-		x->cfg.model.features = !strcmp(s->name, "seed") ?
-			EG_FEATURES_SEED : EG_FEATURES_FLOW;
+		(void)eg_feature_set_find(s->name, &x->cfg.model.features);
 	}
 	r = eg_policy_new(&x->cfg, x->forest, &x->policy, err, sizeof(err));
 	if (r < 0) {

@@ -32,7 +32,7 @@ static void usage(FILE *f)
 "                       capture wholly in train or test)\n"
 "  --test-size F        test share (0.3)\n"
 "  --cv K               also report stratified K-fold cross-validation\n"
-"  --features SET       auto|seed|flow|custom feature columns (auto)\n"
+"  --features SET       auto|seed|flow|shape|custom columns (auto)\n"
 "  --columns A,B,...    explicit feature columns (schema \"custom\")\n"
 "  --label NAME         label column (class)\n"
 "  --group NAME         group column for --split group (source)\n"

@@ -106,9 +106,14 @@ int fc_pick_schema(const char *want, char *const *hdr, unsigned n,
 		s = eg_schema_find(want);
 		if (!s) {
 			cli_error("unknown feature schema \"%s\" (seed, flow, "
-				  "auto, custom)", want);
+				  "shape, auto, custom)", want);
 			return -ENOENT;
 		}
+		*ret = s;
+		return 0;
+	}
+	s = eg_schema_find("shape");
+	if (has_all(s, hdr, n)) {
 		*ret = s;
 		return 0;
 	}

@@ -462,6 +462,8 @@ def csum(data):
 class Wire:
 	"""Turns messages into Ethernet/IPv4/TCP frames with consistent TCP."""
 	MSS = 1460
+	DEVICE_TTL = 64                 # device variants (variants.py) differ
+	DEVICE_WIN, SERVER_WIN = 1369, 440
 
 	def __init__(self, model, start):
 		self.m, self.rng, self.start = model, model.rng, start
@@ -491,7 +493,8 @@ class Wire:
 		self.ipid[out] = (self.ipid[out] + 1) & 0xffff
 		tot = 20 + thl + len(payload)
 		ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot, self.ipid[out],
-				 0x4000, 64 if out else c["ttl"], 6, 0, ips, ipd)
+				 0x4000, self.DEVICE_TTL if out else c["ttl"], 6, 0,
+				 ips, ipd)
 		ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
 		eth = (GATEWAY_MAC + DEVICE_MAC) if out else (DEVICE_MAC + GATEWAY_MAC)
 		self.frames.append((t, self.n, eth + b"\x08\x00" + ip + hdr + payload))
@@ -527,19 +530,20 @@ class Wire:
 		     "sport": 30000 + rng.randrange(30000), "ttl": rng.choice(
 			 (230, 232, 233, 234)), "snd": {True: rng.getrandbits(32),
 							False: rng.getrandbits(32)},
-		     "win": {True: 1369, False: 440}, "busy": {True: 0.0, False: 0.0}}
+		     "win": {True: self.DEVICE_WIN, False: self.SERVER_WIN},
+		     "busy": {True: 0.0, False: 0.0}}
 		self.tcp[cid] = c
-		syn_opts = struct.pack("!BBH", 2, 4, 1460) + b"\x04\x02" + \
+		syn_opts = struct.pack("!BBH", 2, 4, self.MSS) + b"\x04\x02" + \
 		    struct.pack("!BBII", 8, 10, rng.getrandbits(32), 0) + \
 		    b"\x01\x03\x03\x06"
 		c["win"][True] = 65535
 		self.emit(t, c, True, 0x02, opts=syn_opts)
-		c["win"][True] = 1369
+		c["win"][True] = self.DEVICE_WIN
 		c["win"][False] = 8190
 		t += rtt * rng.uniform(0.9, 1.2)
 		self.emit(t, c, False, 0x12, opts=struct.pack("!BBH", 2, 4, 1460) +
 			  b"\x01\x01\x04\x02\x01\x03\x03\x06")
-		c["win"][False] = 440
+		c["win"][False] = self.SERVER_WIN
 		t += 0.0015
 		self.emit(t, c, True, 0x10)
 		resumed = sni in self.resumable
@@ -610,17 +614,19 @@ def pcapng_write(path, frames, comment):
 			fh.write(block(6, body))
 
 
-def cmd_pcap(a):
+def cmd_pcap(a, model=None, wire=Wire, note=""):
+	"""Write the capture and its side files; variants.py passes its own
+	model (built) and Wire class, and a note for the capture comment."""
 	base = os.path.basename(a.output)
 	if "sim" not in base:
 		sys.exit("echosim: %s: the file name must contain \"sim\"" % a.output)
-	m = Model(a.scenario, a.duration, a.seed, a.inject, a.muted_sends,
-		  a.params).build()
-	frames = Wire(m, a.start).run()
+	m = model or Model(a.scenario, a.duration, a.seed, a.inject,
+			   a.muted_sends, a.params).build()
+	frames = wire(m, a.start).run()
 	comment = ("SIMULATED by echoguard echosim %s scenario=%s seed=%d "
-		   "duration=%g inject=%s muted_sends=%s" %
+		   "duration=%g inject=%s muted_sends=%s%s" %
 		   (VERSION, a.scenario, a.seed, a.duration, a.inject,
-		    ",".join(sorted(m.muted_sends))))
+		    ",".join(sorted(m.muted_sends)), note))
 	pcapng_write(a.output, frames, comment)
 	with open(a.output + ".interactions.csv", "w") as fh:
 		fh.write("pcap,start,end,trace,source\n")

@@ -43,7 +43,7 @@ struct key_def {
 
 static const char *const fail_names[] = { "open", "closed", NULL };
 static const char *const verdict_names[] = { "accept", "drop", NULL };
-static const char *const feature_names[] = { "seed", "flow", NULL };
+static const char *const feature_names[] = { "seed", "flow", "shape", NULL };
 static const char *const mode_names[] = { "enforce", "monitor", NULL };
 static const char *const on_drop_names[] = { "packet", "flow", NULL };
 static const char *const source_names[] = { "sysfs", "gpiod", "file", "fixed",
@@ -127,7 +127,7 @@ void eg_config_default(struct eg_config *c)
 	snprintf(c->daemon.user, sizeof(c->daemon.user), "echoguard");
 	snprintf(c->model.path, sizeof(c->model.path), "%s",
 		 EG_CONFIG_DEFAULT_MODEL);
-	c->model.features = EG_FEATURES_FLOW;
+	c->model.features = EG_FEATURES_SHAPE;
 	eg_flow_params_default(&c->flows);
 	c->policy.mode = EG_MODE_ENFORCE;
 	c->policy.drop_classes = 1u << EG_CLASS_JUSTIFIED |

@@ -13,7 +13,7 @@ eg_require_netns
 eg_setup
 eg_journald
 eg_model "$BUILD" "$EG_TMP/a.egf"
-"$BUILD/src/echoguard" train --trees 10 --seed 2 --split none --features flow \
+"$BUILD/src/echoguard" train --trees 10 --seed 2 --split none --features shape \
 	-o "$EG_TMP/b.egf" "$EG_TMP"/model/{idle,talk,muted}.csv >/dev/null 2>&1 ||
 	eg_fail "second model"
 cp "$EG_TMP/a.egf" "$EG_TMP/model.egf"

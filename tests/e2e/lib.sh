@@ -224,15 +224,15 @@ eg_model() {
 	/usr/bin/python3 "$EG_SIM" pcap --scenario muted --duration 600 --seed 4 --inject bulk -o "$d/sim-muted-4.pcapng" >/dev/null 2>&1 ||
 		eg_fail "echosim pcap"
 	local E=$build/src/echoguard
-	$E extract --features flow --context idle -o "$d/idle.csv" "$d/sim-idle-1.pcapng" 2>/dev/null &&
-	$E extract --features flow --interactions "$d/sim-talk-2.pcapng.interactions.csv" -o "$d/talk.csv" "$d/sim-talk-2.pcapng" 2>/dev/null &&
+	$E extract --features shape --context idle -o "$d/idle.csv" "$d/sim-idle-1.pcapng" 2>/dev/null &&
+	$E extract --features shape --interactions "$d/sim-talk-2.pcapng.interactions.csv" -o "$d/talk.csv" "$d/sim-talk-2.pcapng" 2>/dev/null &&
 	# As models/build.sh does: the idle and talk captures once more as if
 	# muted, so the model ties "muted" to the microphone feature, not to
 	# the shapes of the simulated muted captures.
-	$E extract --features flow --context muted -o "$d/muted.csv" "$d/sim-muted-3.pcapng" "$d/sim-muted-4.pcapng" \
+	$E extract --features shape --context muted -o "$d/muted.csv" "$d/sim-muted-3.pcapng" "$d/sim-muted-4.pcapng" \
 		"$d/sim-idle-1.pcapng" "$d/sim-talk-2.pcapng" 2>/dev/null ||
 		eg_fail "echoguard extract"
-	$E train --trees 30 --seed 1 --split none --features flow --threads 2 \
+	$E train --trees 30 --seed 1 --split none --features shape --threads 2 \
 		-o "$out" "$d/idle.csv" "$d/talk.csv" "$d/muted.csv" >/dev/null 2>&1 ||
 		eg_fail "echoguard train"
 }

@@ -77,7 +77,7 @@ static void test_defaults(void)
 	CHECK_EQ(d.policy.drop_classes, (1u << EG_CLASS_JUSTIFIED) |
 		 (1u << EG_CLASS_NOT_JUSTIFIED));
 	CHECK_NEAR(d.policy.min_confidence, 0.7, 0);
-	CHECK_EQ(d.model.features, EG_FEATURES_FLOW); /* the shipped model */
+	CHECK_EQ(d.model.features, EG_FEATURES_SHAPE); /* the shipped model */
 	CHECK(d.policy.remember_drops);
 	CHECK_EQ(d.mic.source, EG_MIC_FIXED);
 	CHECK_EQ(d.mic.on_error, 0);           /* muted: the safe assumption */

@@ -149,6 +149,7 @@ static void compare_in_process(const char *json, int mic)
 	unsigned mismatches = 0, n = 0;
 
 	eg_config_default(&c);
+	c.model.features = EG_FEATURES_SEED;    /* the model's schema */
 	snprintf(c.model.path, sizeof(c.model.path), "%s", model);
 	CHECK_EQ(eg_addr_parse(DEVICE, c.device.addr[0]), 4);
 	c.device.version[0] = 4;

@@ -13,7 +13,9 @@
  * holds no voice stream unless one is injected, and that a seed gives the
  * same bytes twice. Then a live smoke test over 127.0.0.1: `echosim.py
  * server` and `echosim.py live` for a few seconds, and the bytes the server
- * logged per connection equal those the client logged.
+ * logged per connection equal those the client logged. And two device
+ * variants (src/sim/variants.py): their TTL, window, MSS, voice record
+ * size and pacing, read back from the packets.
  *
  * Needs /usr/bin/python3 and openssl; exits 77 when they are missing.
  */
@@ -568,6 +570,108 @@ static void test_live(void)
 		 count_lines(tmp("server.jsonl"), "\"ev\": \"accept\"", NULL));
 }
 
+/* What a variant's capture shows, read back from its packets. */
+struct var_stats {
+	unsigned out, bad_ttl, syns, bad_mss, over_mss, voice, runs, fast_gaps;
+	unsigned gaps;
+	uint16_t min_win;
+	double max_gap;
+};
+
+static void var_read(const char *path, unsigned size, uint8_t ttl,
+		     uint16_t mss, struct var_stats *v)
+{
+	struct eg_capture *cap;
+	struct eg_frame f;
+	char err[512];
+	uint8_t dev[16];
+	double last = -1;
+	unsigned run = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->min_win = 65535;
+	CHECK_EQ(eg_addr_parse("192.168.86.40", dev), 4);
+	CHECK_EQ(eg_capture_open(path, &cap, err, sizeof(err)), 0);
+	while (cap && eg_capture_next(cap, &f, err, sizeof(err)) == 1) {
+		struct eg_packet p;
+		double t = f.ts_ns / 1e9;
+
+		if (eg_packet_parse_frame(f.linktype, f.data, f.caplen, f.len, &p) < 0 ||
+		    !eg_packet_is_tcp(&p) || memcmp(p.src, dev, 4))
+			continue;
+		v->out++;
+		v->bad_ttl += p.ttl != ttl;
+		if (p.tcp_flags & EG_TCP_SYN) {
+			/* echosim writes the MSS option first: 2, 4, mss */
+			const uint8_t *o = f.data + 14 + 20 + 20;
+
+			v->syns++;
+			v->bad_mss += o[0] != 2 || (o[2] << 8 | o[3]) != mss;
+			continue;
+		}
+		if (p.window < v->min_win)
+			v->min_win = p.window;
+		v->over_mss += p.payload_len > mss;
+		if (p.payload_len != size || p.payload_caplen < 5 || p.payload[0] != 23)
+			continue;
+		v->voice++;
+		if (run && t - last <= 0.2) {
+			v->gaps++;
+			v->fast_gaps += t - last < 0.005;
+			if (t - last > v->max_gap)
+				v->max_gap = t - last;
+		} else {
+			run = 0;
+		}
+		v->runs += ++run == 10;
+		last = t;
+	}
+	eg_capture_free(cap);
+}
+
+static void test_variants(void)
+{
+	static const char *const vp = PY " " EG_SOURCE_DIR "/src/sim/variants.py";
+	struct var_stats v;
+	char cmd[2048];
+
+	/* 104: one 391-byte record a segment, steady, TTL 255, window 7760,
+	 * MSS 1448 (docs/simulator.md) */
+	snprintf(cmd, sizeof(cmd), "%s pcap --variant 104 --scenario talk "
+		 "--duration 300 --seed 5 -o %s 2>/dev/null", vp,
+		 tmp("sim-var-104.pcapng"));
+	CHECK_EQ(run(cmd), 0);
+	check_comment(tmp("sim-var-104.pcapng"), "variant=104(");
+	var_read(tmp("sim-var-104.pcapng"), 391, 255, 1448, &v);
+	printf("variant 104: %u outbound, %u voice segments, %u runs, %u/%u gaps "
+	       "under 5 ms\n", v.out, v.voice, v.runs, v.fast_gaps, v.gaps);
+	CHECK(v.out > 1000 && v.syns > 3);
+	CHECK_EQ(v.bad_ttl, 0);
+	CHECK_EQ(v.bad_mss, 0);
+	CHECK_EQ(v.over_mss, 0);
+	CHECK_EQ(v.min_win, 7760);
+	CHECK(v.runs >= 4);
+	CHECK(v.fast_gaps * 10 < v.gaps);
+	/* 106: 242-byte records, bursty, TTL 128 */
+	snprintf(cmd, sizeof(cmd), "%s pcap --variant 106 --scenario talk "
+		 "--duration 300 --seed 5 -o %s 2>/dev/null", vp,
+		 tmp("sim-var-106.pcapng"));
+	CHECK_EQ(run(cmd), 0);
+	var_read(tmp("sim-var-106.pcapng"), 242, 128, 1460, &v);
+	printf("variant 106: %u voice segments, %u runs, %u/%u gaps under 5 ms, "
+	       "longest %.3f s\n", v.voice, v.runs, v.fast_gaps, v.gaps, v.max_gap);
+	CHECK_EQ(v.bad_ttl, 0);
+	CHECK(v.runs >= 4);
+	CHECK(v.fast_gaps * 2 > v.gaps);
+	CHECK(v.max_gap <= 0.19);
+	/* the same arguments give the same bytes */
+	snprintf(cmd, sizeof(cmd), "%s pcap --variant 106 --scenario talk "
+		 "--duration 300 --seed 5 -o %s 2>/dev/null && cmp -s %s %s", vp,
+		 tmp("sim-var-106b.pcapng"), tmp("sim-var-106.pcapng"),
+		 tmp("sim-var-106b.pcapng"));
+	CHECK_EQ(run(cmd), 0);
+}
+
 int main(void)
 {
 	char cmd[1200];
@@ -582,6 +686,7 @@ int main(void)
 	test_talk();
 	test_muted();
 	test_live();
+	test_variants();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (eg_test_failed == 0)
 		(void)system(cmd);

@@ -20,15 +20,16 @@
 enum eg_layer { EG_LAYER_TLS = 0, EG_LAYER_TCP = 1, EG_LAYER_DATA = 2,
 		EG_LAYER_HTTP = 3 };
 
-enum eg_feature_set { EG_FEATURES_SEED = 0, EG_FEATURES_FLOW = 1 };
-
-#define EG_FEAT_MAX 32
+enum eg_feature_set { EG_FEATURES_SEED = 0, EG_FEATURES_FLOW = 1,
+		      EG_FEATURES_SHAPE = 2 };
 
 #define EG_FEAT_MAX 32
 
 const struct eg_schema *eg_schema_get(enum eg_feature_set set);
-/* Look a schema up by name ("seed", "flow"); NULL if unknown. */
+/* Look a schema up by name ("seed", "flow", "shape"); NULL if unknown. */
 const struct eg_schema *eg_schema_find(const char *name);
+/* The feature set of a schema name; -ENOENT (*ret untouched) if unknown. */
+int eg_feature_set_find(const char *name, enum eg_feature_set *ret);
 
 struct eg_pkt_info;
 

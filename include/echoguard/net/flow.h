@@ -56,6 +56,23 @@ struct eg_ka_series {
 	uint16_t hits;            /* gaps that matched period_ns */
 };
 
+/*
+ * The shape of a direction's app data, kept by the engine for the "shape"
+ * feature set (src/engine/features.c, docs/features.md): relative sizes,
+ * runs of same-size segments and the regularity of their gaps. Zeroed with
+ * the flow; never touched by flow.c.
+ */
+struct eg_shape_state {
+	uint64_t run_last_ns;        /* last member of the current run */
+	uint32_t run_size;           /* its TCP payload length; 0 = no run */
+	uint32_t max_payload;        /* largest app-data segment so far */
+	uint16_t run_len;            /* members of the current run (capped) */
+	uint8_t interlopers;         /* other sizes since the run's last member */
+	float typ_size;              /* moving average of app-data sizes */
+	float gap_mean, gap_dev;     /* moving mean gap in the run, and mean
+					absolute deviation from it, s */
+};
+
 struct eg_flow_dir {
 	uint64_t first_ns, last_ns;  /* 0 = no packet yet in this direction */
 	uint64_t pkts, bytes;        /* bytes: IP total length */
@@ -71,6 +88,7 @@ struct eg_flow_dir {
 	struct eg_rate rate;
 	struct eg_ka_series ka[EG_KA_CANDIDATES];
 	struct eg_tls_dir tls;
+	struct eg_shape_state shape; /* engine-owned, see above */
 };
 
 /*
