@@ -13,6 +13,7 @@
  * docs/replay.md documents the options and the output.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -21,75 +22,16 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli-util.h"
+#include "replay.h"
 #include "echoguard/offline/capture.h"
-#include "echoguard/verdict/config.h"
 #include "echoguard/offline/device.h"
-#include "echoguard/engine/engine.h"
-#include "echoguard/forest/forest.h"
-#include "echoguard/offline/label.h"
 #include "echoguard/net/packet.h"
-#include "echoguard/verdict/policy.h"
 #include "echoguard/net/tls.h"
 
 #define TICK_EVERY 4096
 #define MIC_MAX_CHANGES 100000
 
 static char outbuf[1 << 20];
-
-/* What replay keeps of one packet until its capture is labelled. */
-struct rrow {
-	uint64_t frame, ts_ns;
-	uint32_t len, payload;           /* IP total length, TCP/UDP payload */
-	uint16_t sport, dport;
-	uint8_t ipv, src[16], dst[16];
-	bool outbound;
-	int8_t cls;
-	float proba;
-	uint8_t verdict, reason, would;
-};
-
-/* A microphone timeline: state from ts_ns on (sorted). */
-struct mic_change {
-	uint64_t ts_ns;
-	uint32_t pos;                    /* line order: the later line wins */
-	int state;
-};
-
-/* Per-label outcome of the outbound packets. */
-struct label_acct {
-	uint64_t pkts[EG_CLASS_COUNT][2];      /* [label][verdict] */
-	uint64_t payload[EG_CLASS_COUNT][2];   /* payload bytes */
-};
-
-struct replay {
-	/* options */
-	struct eg_config cfg;
-	const char *model_path, *config_path, *mic_arg;
-	bool summary_only, json, feed_both, device_given, labels;
-	bool have_ctx;
-	enum eg_context ctx;
-	double margin;
-	struct eg_interactions *inter;
-	int mic_fixed;                   /* -1: timeline or config */
-	struct mic_change *mic;
-	size_t n_mic;
-	/* state */
-	struct eg_forest *forest;
-	struct eg_policy *policy;
-	struct eg_engine_params ep;
-	float proba[EG_MAX_CLASSES];
-	struct rrow *rows;
-	struct eg_label_row *lrows;
-	size_t n, cap;
-	struct cli_strv files;
-	/* totals */
-	struct eg_policy_stats st;
-	struct label_acct la;
-	uint64_t frames, fed, parse_errors;
-	unsigned errors;
-	bool json_first;
-};
 
 static void usage(FILE *f)
 {
@@ -105,10 +47,10 @@ static void usage(FILE *f)
 	"                        [device] address, else detected per capture)\n"
 	"  --min-confidence X    override [policy] min_confidence\n"
 	"  --mode enforce|monitor override [policy] mode\n"
-	"  --feed out|both       whose verdicts are reported: the device's\n"
-	"                        packets (default) or every packet; the engine\n"
-	"                        sees both directions either way, as the daemon\n"
-	"                        does behind the rules of `echoguard rules`\n"
+	"  --feed out|both       whose packets go to the policy and are reported:\n"
+	"                        every packet (both, the default: what the\n"
+	"                        shipped rules queue) or the device's only; the\n"
+	"                        engine sees both directions either way\n"
 	"  --summary             only the summary\n"
 	"  --json                JSON lines: one object per packet, then a\n"
 	"                        summary object\n"
@@ -500,6 +442,13 @@ static int one_packet(struct replay *x, struct eg_engine *e,
 	memcpy(row->src, pi.pkt.src, 16);
 	memcpy(row->dst, pi.pkt.dst, 16);
 	row->outbound = pi.outbound;
+	/* policy.h rule 7a, whether or not the policy decides per upload. */
+	row->upseg = pi.outbound && pi.flow && pi.seg == EG_SEG_NEW &&
+		     pi.pkt.payload_len > 0 && !pi.keepalive_series &&
+		     pi.pkt.l4_proto == IPPROTO_TCP &&
+		     pi.proto_class == EG_CLASS_EXPECTED;
+	row->mic = (uint8_t)pi.mic;
+	row->server = pi.flow ? replay_server(x, pi.flow->sni) : 0;
 	row->cls = (int8_t)d.cls;
 	row->proba = d.proba;
 	row->verdict = (uint8_t)d.verdict;
@@ -515,70 +464,6 @@ static int one_packet(struct replay *x, struct eg_engine *e,
 	};
 	x->n++;
 	return 0;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-/* One text or JSON line; the text time is relative to t0 (negative for
- * a frame stamped before the first: captures can go backwards). */
-static void print_row(const struct replay *x, const char *base,
-		      const struct rrow *r, uint64_t t0, int label)
-{
-	char s[64], d[64], flow[160];
-	const char *cls = r->cls >= 0 ? eg_class_name(r->cls) : "-";
-
-	if (r->ipv)
-		snprintf(flow, sizeof(flow), "%s:%u>%s:%u",
-			 eg_addr_format(r->ipv, r->src, s, sizeof(s)), r->sport,
-			 eg_addr_format(r->ipv, r->dst, d, sizeof(d)), r->dport);
-	else
-		snprintf(flow, sizeof(flow), "-");
-	if (x->json) {
-		printf("{\"type\":\"packet\",\"file\":");
-		json_str(stdout, base);
-		printf(",\"frame\":%llu,\"time\":%.6f,\"flow\":\"%s\",\"len\":%u,"
-		       "\"payload\":%u,\"class\":",
-		       (unsigned long long)r->frame, (double)r->ts_ns / 1e9, flow,
-		       r->len, r->payload);
-		if (r->cls >= 0)
-			printf("\"%s\",\"proba\":%.4f", cls, r->proba);
-		else
-			printf("null,\"proba\":null");
-		printf(",\"verdict\":\"%s\",\"reason\":\"%s\"",
-		       eg_verdict_name(r->verdict), eg_reason_name(r->reason));
-		if (r->reason == EG_REASON_MONITOR)
-			printf(",\"would\":\"%s\"", eg_reason_name(r->would));
-		if (label >= 0)
-			printf(",\"label\":\"%s\"", eg_class_name(label));
-		printf("}\n");
-		return;
-	}
-	printf("%8llu %11.6f %-47s %5u %-13s ", (unsigned long long)r->frame,
-	       (double)(int64_t)(r->ts_ns - t0) / 1e9, flow, r->len, cls);
-	if (r->cls >= 0)
-		printf("%5.3f ", r->proba);
-	else
-		printf("    - ");
-	printf("%-6s %s", eg_verdict_name(r->verdict), eg_reason_name(r->reason));
-	if (r->reason == EG_REASON_MONITOR)
-		printf("(%s)", eg_reason_name(r->would));
-	if (label >= 0)
-		printf(" [%s]", eg_class_name(label));
-	putchar('\n');
 }
 
 static void do_capture(struct replay *x, const char *path)
@@ -650,6 +535,12 @@ static void do_capture(struct replay *x, const char *path)
 				  strerror(-r));
 			x->errors++;
 		}
+		if (lp.ctx == EG_CTX_WINDOWS || lp.ctx == EG_CTX_IDLE)
+			replay_tally_idle(x, lp.windows, lp.n_windows);
+	}
+	if (replay_tally_uploads(x) < 0) {
+		cli_error("replay: %s: out of memory", path);
+		x->errors++;
 	}
 	for (i = 0; i < x->n; i++) {
 		const struct rrow *row = &x->rows[i];
@@ -664,129 +555,9 @@ static void do_capture(struct replay *x, const char *path)
 			x->la.payload[label][v] += row->payload;
 		}
 		if (!x->summary_only)
-			print_row(x, base, row, x->n ? x->rows[0].ts_ns : 0,
+			replay_print_row(x, base, row, x->n ? x->rows[0].ts_ns : 0,
 				  label);
 	}
-}
-
-/* ---- summary ----------------------------------------------------------- */
-
-static double ratio(uint64_t a, uint64_t b)
-{
-	return b ? (double)a / (double)b : 0.0;
-}
-
-static void rates(const struct replay *x, uint64_t *fb, uint64_t *fb_n,
-		  uint64_t *miss, uint64_t *miss_n)
-{
-	const struct label_acct *a = &x->la;
-
-	*fb = a->pkts[EG_CLASS_EXPECTED][EG_VERDICT_DROP];
-	*fb_n = *fb + a->pkts[EG_CLASS_EXPECTED][EG_VERDICT_ACCEPT];
-	*miss = a->payload[EG_CLASS_JUSTIFIED][EG_VERDICT_ACCEPT] +
-		a->payload[EG_CLASS_NOT_JUSTIFIED][EG_VERDICT_ACCEPT];
-	*miss_n = *miss + a->payload[EG_CLASS_JUSTIFIED][EG_VERDICT_DROP] +
-		  a->payload[EG_CLASS_NOT_JUSTIFIED][EG_VERDICT_DROP];
-}
-
-static void summary_json(const struct replay *x)
-{
-	const struct eg_policy_stats *s = &x->st;
-	uint64_t fb, fb_n, miss, miss_n;
-	unsigned i;
-
-	printf("{\"type\":\"summary\",\"captures\":%zu,\"frames\":%llu,"
-	       "\"packets\":%llu,\"parse_errors\":%llu,\"mode\":\"%s\","
-	       "\"min_confidence\":%g,\"accepted\":%llu,\"dropped\":%llu,"
-	       "\"bytes_accepted\":%llu,\"bytes_dropped\":%llu,\"reasons\":{",
-	       x->files.n, (unsigned long long)x->frames,
-	       (unsigned long long)s->packets,
-	       (unsigned long long)x->parse_errors,
-	       x->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
-	       x->cfg.policy.min_confidence,
-	       (unsigned long long)s->verdicts[EG_VERDICT_ACCEPT],
-	       (unsigned long long)s->verdicts[EG_VERDICT_DROP],
-	       (unsigned long long)s->bytes_by_verdict[EG_VERDICT_ACCEPT],
-	       (unsigned long long)s->bytes_by_verdict[EG_VERDICT_DROP]);
-	for (i = 0; i < EG_REASON_COUNT; i++)
-		printf("%s\"%s\":%llu", i ? "," : "", eg_reason_name(i),
-		       (unsigned long long)s->reasons[i]);
-	printf("},\"classes\":{");
-	for (i = 0; i < EG_CLASS_COUNT; i++)
-		printf("%s\"%s\":%llu", i ? "," : "", eg_class_name(i),
-		       (unsigned long long)s->classes[i]);
-	printf(",\"unclassified\":%llu}", (unsigned long long)s->unclassified);
-	if (x->labels) {
-		rates(x, &fb, &fb_n, &miss, &miss_n);
-		printf(",\"labels\":{");
-		for (i = 0; i < EG_CLASS_COUNT; i++)
-			printf("%s\"%s\":{\"accepted\":%llu,\"dropped\":%llu,"
-			       "\"payload_accepted\":%llu,\"payload_dropped\":%llu}",
-			       i ? "," : "", eg_class_name(i),
-			       (unsigned long long)x->la.pkts[i][0],
-			       (unsigned long long)x->la.pkts[i][1],
-			       (unsigned long long)x->la.payload[i][0],
-			       (unsigned long long)x->la.payload[i][1]);
-		printf("},\"false_block\":{\"dropped\":%llu,\"total\":%llu,"
-		       "\"rate\":%.6f},\"miss\":{\"bytes_accepted\":%llu,"
-		       "\"bytes_total\":%llu,\"rate\":%.6f}",
-		       (unsigned long long)fb, (unsigned long long)fb_n,
-		       ratio(fb, fb_n), (unsigned long long)miss,
-		       (unsigned long long)miss_n, ratio(miss, miss_n));
-	}
-	printf("}\n");
-}
-
-static void summary_text(const struct replay *x)
-{
-	const struct eg_policy_stats *s = &x->st;
-	uint64_t fb, fb_n, miss, miss_n;
-	unsigned i;
-
-	printf("\n%zu capture%s, %llu frames, %llu packets to the daemon "
-	       "(%llu malformed), mode %s, min_confidence %g\n",
-	       x->files.n, x->files.n == 1 ? "" : "s",
-	       (unsigned long long)x->frames, (unsigned long long)s->packets,
-	       (unsigned long long)x->parse_errors,
-	       x->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
-	       x->cfg.policy.min_confidence);
-	printf("verdicts: accept %llu (%llu bytes), drop %llu (%llu bytes, "
-	       "%.2f%% of bytes)\n",
-	       (unsigned long long)s->verdicts[EG_VERDICT_ACCEPT],
-	       (unsigned long long)s->bytes_by_verdict[EG_VERDICT_ACCEPT],
-	       (unsigned long long)s->verdicts[EG_VERDICT_DROP],
-	       (unsigned long long)s->bytes_by_verdict[EG_VERDICT_DROP],
-	       100.0 * ratio(s->bytes_by_verdict[EG_VERDICT_DROP], s->bytes));
-	printf("reasons:");
-	for (i = 0; i < EG_REASON_COUNT; i++)
-		if (s->reasons[i])
-			printf(" %s %llu", eg_reason_name(i),
-			       (unsigned long long)s->reasons[i]);
-	printf("\nforest class (packets with payload):");
-	for (i = 0; i < EG_CLASS_COUNT; i++)
-		if (s->classes[i])
-			printf(" %s %llu", eg_class_name(i),
-			       (unsigned long long)s->classes[i]);
-	printf(", none %llu\n", (unsigned long long)s->unclassified);
-	if (!x->labels)
-		return;
-	printf("by label (the device's packets%s): label  accepted  dropped  "
-	       "payload-bytes-accepted  payload-bytes-dropped\n",
-	       x->cfg.policy.mode == EG_MODE_MONITOR ?
-	       "; monitor: dropped = enforce would drop" : "");
-	for (i = 0; i < EG_CLASS_COUNT; i++)
-		printf("  %-14s %9llu %8llu %12llu %12llu\n", eg_class_name(i),
-		       (unsigned long long)x->la.pkts[i][0],
-		       (unsigned long long)x->la.pkts[i][1],
-		       (unsigned long long)x->la.payload[i][0],
-		       (unsigned long long)x->la.payload[i][1]);
-	rates(x, &fb, &fb_n, &miss, &miss_n);
-	printf("false blocks: %llu of %llu expected app-data packets dropped "
-	       "(%.4f)\n", (unsigned long long)fb, (unsigned long long)fb_n,
-	       ratio(fb, fb_n));
-	printf("misses: %llu of %llu unjustified app-data payload bytes "
-	       "accepted (%.4f)\n", (unsigned long long)miss,
-	       (unsigned long long)miss_n, ratio(miss, miss_n));
 }
 
 /* `echoguard replay`; see usage() and docs/replay.md. */
@@ -806,6 +577,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	x->margin = 2.0;
 	x->mic_fixed = -1;
+	x->feed_both = true;     /* the shipped rules queue both directions */
 	r = parse_args(x, argc, argv, devs, dev_v, &n_dev, &min_conf, &mode);
 	if (r != 0) {
 		status = r > 0 ? 0 : 2;
@@ -832,9 +604,9 @@ int cmd_replay(int argc, char **argv)
 	for (k = 0; k < x->files.n; k++)
 		do_capture(x, x->files.v[k]);
 	if (x->json)
-		summary_json(x);
+		replay_summary_json(x);
 	else
-		summary_text(x);
+		replay_summary_text(x);
 	if (fflush(stdout) != 0) {
 		cli_error("replay: write error: %s", strerror(errno));
 		x->errors++;

@@ -156,11 +156,13 @@ void eg_stats_journal(const struct eg_totals *t, const char *mode,
 	memset(&f, 0, sizeof(f));
 	snprintf(msg, sizeof(msg),
 		 "%llu packets (%llu accepted, %llu dropped, %llu bytes "
-		 "blocked), mic %s, %u/%u flows, %llu parse errors, "
+		 "blocked), %llu uploads (%llu allowed, %llu dropped), "
+		 "mic %s, %u/%u flows, %llu parse errors, "
 		 "%llu lost; kernel: %u waiting, %u queue-full drops, "
 		 "%u undeliverable",
 		 U(t->nfq.received), U(p->verdicts[EG_VERDICT_ACCEPT]),
 		 U(p->verdicts[EG_VERDICT_DROP]), U(t->w.bytes_dropped),
+		 U(p->uploads), U(p->uploads_allowed), U(p->uploads_dropped),
 		 t->mic.state ? "listening" : "muted", t->flows.active,
 		 t->flows.capacity, U(t->w.parse_errors),
 		 U(t->nfq.id_gaps + t->nfq.enobufs), t->kernel.total,
@@ -191,6 +193,10 @@ void eg_stats_journal(const struct eg_totals *t, const char *mode,
 		field(&f, "EG_CLASS_%s=%llu", name, U(p->classes[c]));
 	}
 	field(&f, "EG_UNCLASSIFIED=%llu", U(p->unclassified));
+	field(&f, "EG_UPLOADS=%llu", U(p->uploads));
+	field(&f, "EG_UPLOADS_ALLOWED=%llu", U(p->uploads_allowed));
+	field(&f, "EG_UPLOADS_DROPPED=%llu", U(p->uploads_dropped));
+	field(&f, "EG_UPLOAD_LEAK_BYTES=%llu", U(p->upload_leak_bytes));
 	for (unsigned r = 0; r < EG_REASON_COUNT; r++) {
 		upper(eg_reason_name((enum eg_reason)r), name, sizeof(name));
 		field(&f, "EG_REASON_%s=%llu", name, U(p->reasons[r]));

@@ -268,6 +268,8 @@ int eg_engine_process(struct eg_engine *e, int linktype, const uint8_t *buf,
 		rc = eg_packet_parse_frame(linktype, buf, caplen, wirelen,
 					   &ri->pkt);
 	ri->parse_rc = rc;
+	ri->ts_ns = ts_ns;
+	ri->mic = (int8_t)(mic != 0);
 	ri->outbound = is_device(e, &ri->pkt);
 	ri->layer = EG_LAYER_DATA;
 	tcp = rc >= 0 && ri->pkt.l4_proto == IPPROTO_TCP;

@@ -85,6 +85,9 @@ static const struct key_def keys[] = {
 	{ "policy", "allow_cidrs", K_CIDRS, OFF(policy), 0, 0, NULL },
 	{ "policy", "allow_sni", K_SNIS, OFF(policy), 0, 0, NULL },
 	{ "policy", "remember_drops", K_BOOL, OFF(policy.remember_drops), 0, 0, NULL },
+	{ "policy", "upload_gap", K_SECONDS, OFF(policy.upload_gap_ns), 0.01, 60, NULL },
+	{ "policy", "upload_packets", K_UINT, OFF(policy.upload_packets), 0, 1000, NULL },
+	{ "policy", "upload_evidence", K_DOUBLE, OFF(policy.upload_evidence), 0.1, 40, NULL },
 	{ "microphone", "source", K_ENUM, OFF(mic.source), 0, 0, source_names },
 	{ "microphone", "path", K_PATH, OFF(mic.path), 0, 0, NULL },
 	{ "microphone", "chip", K_PATH, OFF(mic.chip), 0, 0, NULL },
@@ -129,6 +132,9 @@ void eg_config_default(struct eg_config *c)
 	c->policy.on_drop = EG_ON_DROP_PACKET;
 	c->policy.flow_mark = 0x4547;
 	c->policy.remember_drops = true;
+	c->policy.upload_gap_ns = 1000000000ull;  /* docs/uploads.md */
+	c->policy.upload_packets = 4;
+	c->policy.upload_evidence = 3.0;
 	c->mic.source = EG_MIC_FIXED;
 	c->mic.value = 1;
 	c->mic.on_error = 0;
@@ -676,12 +682,14 @@ int eg_config_dump(const struct eg_config *c, FILE *f)
 		dump_list_sep(f, i);
 		fputs(c->policy.allow_sni[i], f);
 	}
-	fprintf(f, "\nremember_drops = %s\n\n[microphone]\nsource = %s\n"
+	fprintf(f, "\nremember_drops = %s\nupload_gap = %.17g\n"
+		"upload_packets = %u\nupload_evidence = %.17g\n\n[microphone]\nsource = %s\n"
 		"path = \"%s\"\nchip = \"%s\"\nline = %u\nactive_low = %s\nvalue = %s\n"
 		"on_error = %s\npoll_interval_ms = %u\n\n[log]\nlevel = %s\n"
 		"drop_event_rate = %u\n",
 		c->policy.remember_drops ? "true" : "false",
-		source_names[c->mic.source], c->mic.path, c->mic.chip,
+		c->policy.upload_gap_ns / 1e9, c->policy.upload_packets,
+		c->policy.upload_evidence, source_names[c->mic.source], c->mic.path, c->mic.chip,
 		c->mic.line, c->mic.active_low ? "true" : "false",
 		mic_state_names[!!c->mic.value],
 		mic_state_names[!!c->mic.on_error], c->mic.poll_interval_ms,

@@ -19,6 +19,8 @@ struct eg_policy {
 	uint32_t drop_classes;
 	float min_confidence;
 	bool remember_drops;
+	bool uploads;                       /* upload decisions on */
+	struct eg_upload_params up;
 	unsigned n_classes;                 /* the forest's; 0 without one */
 	int8_t class_map[EG_MAX_CLASSES];   /* forest index -> eg_class, -1 */
 	unsigned n_cidrs, n_sni;
@@ -39,6 +41,10 @@ static const char *const reason_names[EG_REASON_COUNT] = {
 	[EG_REASON_NOT_OUTBOUND] = "not_outbound",
 	[EG_REASON_FALLBACK] = "fallback",
 	[EG_REASON_MONITOR] = "monitor",
+	[EG_REASON_KEEPALIVE] = "keepalive",
+	[EG_REASON_UPLOAD_PENDING] = "upload_pending",
+	[EG_REASON_UPLOAD_ALLOW] = "upload_allow",
+	[EG_REASON_UPLOAD_DROP] = "upload_drop",
 };
 
 const char *eg_reason_name(enum eg_reason r)
@@ -74,6 +80,13 @@ int eg_policy_new_names(const struct eg_config *c,
 	p->drop_classes = c->policy.drop_classes;
 	p->min_confidence = (float)c->policy.min_confidence;
 	p->remember_drops = c->policy.remember_drops;
+	p->uploads = c->policy.upload_packets > 0;
+	eg_upload_params_default(&p->up);
+	p->up.gap_ns = c->policy.upload_gap_ns;
+	p->up.packets = c->policy.upload_packets;
+	p->up.drop_evidence = (float)c->policy.upload_evidence;
+	/* Muted: one packet at min_confidence decides drop. */
+	p->up.muted_evidence = eg_upload_llr((float)c->policy.min_confidence);
 	memset(p->class_map, -1, sizeof(p->class_map));
 	p->n_classes = n_classes;
 	for (i = 0; i < n_classes; i++) {
@@ -152,6 +165,13 @@ static bool has_tcp_payload(const struct eg_pkt_info *pi)
 	return pi->pkt.l4_proto == IPPROTO_TCP && pi->pkt.payload_len > 0;
 }
 
+/* Rule 7a: new TLS app data sent by the device on TCP. */
+static bool is_upload_segment(const struct eg_pkt_info *pi)
+{
+	return pi->flow && pi->outbound && has_tcp_payload(pi) &&
+	       pi->seg == EG_SEG_NEW && pi->proto_class == EG_CLASS_EXPECTED;
+}
+
 /* Rules 1-11 of policy.h, without the monitor rewrite and side effects. */
 static enum eg_reason classify(const struct eg_policy *p,
 			       const struct eg_pkt_info *pi,
@@ -178,6 +198,9 @@ static enum eg_reason classify(const struct eg_policy *p,
 		return EG_REASON_DROPPED_RANGE;
 	if (pi->pkt.payload_len == 0)
 		return EG_REASON_CONTROL;
+	if (p->uploads && is_upload_segment(pi))
+		return pi->keepalive_series ? EG_REASON_KEEPALIVE :
+		       EG_REASON_UPLOAD_PENDING;
 	if (!proba || top >= p->n_classes)
 		return EG_REASON_FALLBACK;
 	cls = p->class_map[top];
@@ -195,12 +218,58 @@ static enum eg_verdict reason_verdict(const struct eg_policy *p,
 	case EG_REASON_CLASS_DROP:
 	case EG_REASON_DROPPED_RANGE:
 	case EG_REASON_FLOW_DROPPED:
+	case EG_REASON_UPLOAD_DROP:
 		return EG_VERDICT_DROP;
 	case EG_REASON_FALLBACK:
 		return p->fallback;
 	default:
 		return EG_VERDICT_ACCEPT;
 	}
+}
+
+/* The forest's probability of the drop classes together; -1 unscored. */
+static float drop_proba(const struct eg_policy *p, const float *proba,
+			unsigned top)
+{
+	float sum = 0;
+	unsigned i;
+
+	if (!proba || top >= p->n_classes)
+		return -1.0f;
+	for (i = 0; i < p->n_classes; i++)
+		if (p->class_map[i] >= 0 &&
+		    (p->drop_classes & (1u << p->class_map[i])))
+			sum += proba[i];
+	return sum;
+}
+
+/* Rule 7a: the upload's decision with this packet as evidence. */
+static enum eg_reason upload_step(const struct eg_policy *p,
+				  struct eg_pkt_info *pi, const float *proba,
+				  unsigned top, struct eg_policy_stats *stats,
+				  struct eg_decision *d)
+{
+	struct eg_upload_state *u = &pi->flow->upload;
+	enum eg_upload_decision before = u->state, after;
+	uint32_t leaked = u->leaked;
+	bool started;
+
+	after = eg_upload_step(&p->up, u, pi->ts_ns, pi->mic, pi->pkt.seq,
+			       pi->pkt.payload_len, drop_proba(p, proba, top),
+			       &started);
+	d->upload = after;
+	d->upload_started = started;
+	if (stats) {
+		stats->uploads += started;
+		if (after != before || started) {
+			stats->uploads_allowed += after == EG_UPLOAD_ALLOW;
+			stats->uploads_dropped += after == EG_UPLOAD_DROP;
+		}
+		stats->upload_leak_bytes += u->leaked - leaked;
+	}
+	return after == EG_UPLOAD_DROP ? EG_REASON_UPLOAD_DROP :
+	       after == EG_UPLOAD_ALLOW ? EG_REASON_UPLOAD_ALLOW :
+	       EG_REASON_UPLOAD_PENDING;
 }
 
 void eg_policy_decide(const struct eg_policy *p, struct eg_pkt_info *pi,
@@ -215,6 +284,8 @@ void eg_policy_decide(const struct eg_policy *p, struct eg_pkt_info *pi,
 		d.proba = proba[top];
 	}
 	d.reason = classify(p, pi, proba, top);
+	if (d.reason == EG_REASON_UPLOAD_PENDING)
+		d.reason = upload_step(p, pi, proba, top, stats, &d);
 	d.would_reason = d.reason;
 	d.verdict = reason_verdict(p, d.reason);
 	/* Monitor keeps the flow state enforce would have (dropped ranges,
@@ -266,4 +337,8 @@ void eg_policy_stats_add(struct eg_policy_stats *a,
 		a->reasons[i] += b->reasons[i];
 	for (i = 0; i < EG_CLASS_COUNT; i++)
 		a->classes[i] += b->classes[i];
+	a->uploads += b->uploads;
+	a->uploads_allowed += b->uploads_allowed;
+	a->uploads_dropped += b->uploads_dropped;
+	a->upload_leak_bytes += b->upload_leak_bytes;
 }

@@ -227,7 +227,7 @@ int main(void)
 
 	/* Enforce, mic on: every device packet once, control = no payload. */
 	snprintf(args, sizeof(args), "--model %s --device " DEVICE " --mic on "
-		 "--json '%s'", model, capture);
+		 "--feed out --json '%s'", model, capture);
 	CHECK_EQ(run(args), 0);
 	s = eg_test_slurp(out);
 	CHECK(s != NULL);
@@ -255,7 +255,13 @@ int main(void)
 	CHECK(drops > 100);
 	CHECK_EQ(json_num(summary_of(s), "class_drop") +
 		 json_num(summary_of(s), "dropped_range") +
-		 json_num(summary_of(s), "flow_dropped"), drops);
+		 json_num(summary_of(s), "flow_dropped") +
+		 json_num(summary_of(s), "upload_drop"), drops);
+	/* Muted, the uploads are dropped whole: none untouched or holed,
+	 * leaking at most one segment each. */
+	CHECK(json_num(summary_of(s), "uploads_dropped") > 0);
+	CHECK(strstr(summary_of(s), "\"holed\":0,") != NULL);
+	CHECK(strstr(summary_of(s), "\"leak_over_one_packet\":0,") != NULL);
 	free(s);
 
 	/* A microphone timeline muted from the epoch on: the same as off;

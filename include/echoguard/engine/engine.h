@@ -62,6 +62,8 @@ struct eg_pkt_info {
 	enum eg_class proto_class;  /* rule class: handshake/ack/retransmit/
 				       not_relevant, or EG_CLASS_EXPECTED for
 				       "app data, context decides" */
+	uint64_t ts_ns;             /* the ts_ns given to eg_engine_process */
+	int8_t mic;                 /* the mic given: 1 listening, 0 muted */
 	uint32_t n_features;
 	float features[EG_FEAT_MAX];
 };

@@ -73,6 +73,29 @@ struct eg_flow_dir {
 	struct eg_tls_dir tls;
 };
 
+/*
+ * The upload in progress on a flow: the device's app-data records bounded
+ * by a quiet gap, and the policy's decision about it. Owned by the verdict
+ * path (verdict/upload.h defines the rules); the flow layer only zeroes it
+ * with the flow. Fixed size, no allocation.
+ */
+struct eg_upload_state {
+	uint64_t first_ns, last_ns;  /* first and latest record; 0 = none yet */
+	uint32_t number;             /* uploads started on this flow (1 = first) */
+	uint32_t seq_start;          /* sequence number of its first byte */
+	uint32_t pkts, bytes;        /* new app-data segments, payload bytes */
+	uint32_t pending_bytes;      /* accepted while undecided (since the
+					test last (re)started) */
+	uint32_t leaked;             /* accepted bytes of an upload decided drop */
+	uint32_t dropped_pkts, dropped_bytes;
+	float evidence;              /* sum of the scored packets' log-odds */
+	uint16_t scored;             /* packets the test has seen */
+	uint8_t state;               /* enum eg_upload_decision */
+	uint8_t mic;                 /* mic state the test runs under */
+	uint8_t mic_start;           /* mic state when the upload started */
+	uint8_t muted_seen;          /* a packet of it was sent while muted */
+};
+
 /* Normalised key: endpoint a is the smaller (address, port). */
 struct eg_flow_key {
 	uint8_t a[16], b[16];
@@ -95,6 +118,7 @@ struct eg_flow {
 	uint32_t drops;             /* packets dropped on this flow */
 	uint8_t n_drop_ranges, drop_pos;
 	struct eg_seq_range drop_ranges[EG_DROP_RANGES];
+	struct eg_upload_state upload;
 };
 
 struct eg_flow_params {

@@ -91,6 +91,10 @@ struct eg_config_policy {
 	unsigned n_allow_sni;
 	bool remember_drops;           /* drop retransmissions of dropped
 					  ranges; default true */
+	/* Upload-level verdicts (verdict/upload.h, docs/uploads.md). */
+	uint64_t upload_gap_ns;        /* quiet gap ending an upload; 1 s */
+	uint32_t upload_packets;       /* 0 = per-packet verdicts; default 4 */
+	double upload_evidence;        /* log-odds threshold; default 3 */
 };
 
 struct eg_config {

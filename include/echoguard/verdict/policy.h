@@ -16,6 +16,13 @@
  *   6. TCP payload overlapping a dropped
  *      sequence range (remember_drops)      -> drop               DROPPED_RANGE
  *   7. no payload (SYN, ACK, FIN, RST)      -> accept             CONTROL
+ *  7a. upload decisions on (upload_packets > 0) and the packet is new
+ *      TLS app data from the device on TCP (an upload segment):
+ *      a member of a keep-alive series       -> accept             KEEPALIVE
+ *      else the upload's decision (upload.h), with this packet as
+ *      evidence: undecided                  -> accept             UPLOAD_PENDING
+ *                latched or decided allow   -> accept             UPLOAD_ALLOW
+ *                latched or decided drop    -> drop               UPLOAD_DROP
  *   8. no probabilities                     -> fallback_verdict   FALLBACK
  *   9. top class not in drop_classes        -> accept             CLASS_ACCEPT
  *  10. its probability < min_confidence     -> accept             LOW_CONFIDENCE
@@ -41,6 +48,7 @@
 #include "echoguard/verdict/config.h"
 #include "echoguard/engine/engine.h"
 #include "echoguard/forest/forest.h"
+#include "echoguard/verdict/upload.h"
 
 enum eg_reason {
 	EG_REASON_CLASS_ACCEPT = 0,
@@ -54,6 +62,10 @@ enum eg_reason {
 	EG_REASON_NOT_OUTBOUND,
 	EG_REASON_FALLBACK,
 	EG_REASON_MONITOR,
+	EG_REASON_KEEPALIVE,
+	EG_REASON_UPLOAD_PENDING,
+	EG_REASON_UPLOAD_ALLOW,
+	EG_REASON_UPLOAD_DROP,
 	EG_REASON_COUNT,
 };
 
@@ -68,6 +80,11 @@ struct eg_decision {
 	int cls;                     /* enum eg_class of the forest's top class;
 					-1 when not classified or unmapped */
 	float proba;                 /* the forest's probability of it */
+	/* Upload segments (rule 7a): the upload's decision after this packet
+	 * (EG_UPLOAD_NONE for every other packet) and whether it started a
+	 * new upload; the upload itself: eg_upload_get(pi->flow, pi->dir). */
+	enum eg_upload_decision upload;
+	bool upload_started;
 };
 
 struct eg_policy_stats {
@@ -77,6 +94,10 @@ struct eg_policy_stats {
 	uint64_t reasons[EG_REASON_COUNT];
 	uint64_t classes[EG_CLASS_COUNT];        /* forest's top class */
 	uint64_t unclassified;                   /* no class (not parsed etc.) */
+	/* Uploads (rule 7a): started, and decided (first allow / first drop
+	 * decision of an upload's test, a re-test after muting included). */
+	uint64_t uploads, uploads_allowed, uploads_dropped;
+	uint64_t upload_leak_bytes;              /* accepted before a drop */
 };
 
 /*
