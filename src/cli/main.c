@@ -16,6 +16,8 @@
 #pragma weak cmd_audit
 #pragma weak cmd_rules
 #pragma weak cmd_capture
+#pragma weak cmd_status
+#pragma weak cmd_report
 
 static const struct {
 	const char *name;
@@ -30,6 +32,8 @@ static const struct {
 	{ "audit", cmd_audit, "measure what traffic shape leaks (traces, windows)" },
 	{ "rules", cmd_rules, "install/remove the NFQUEUE rules (up, down, status)" },
 	{ "capture", cmd_capture, "capture a device's traffic with its context" },
+	{ "status", cmd_status, "is echoguardd running, what did it block today" },
+	{ "report", cmd_report, "uploads and microphone per hour or day (table, SVG)" },
 };
 
 void cli_error(const char *fmt, ...)

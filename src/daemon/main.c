@@ -46,6 +46,7 @@ struct daemon {
 	/* drop-event rate limit: a token bucket of drop_event_rate per s */
 	double tokens;
 	uint64_t tokens_ns;
+	struct eg_event_bucket upload_bucket;  /* upload events (events.h) */
 	char queues[256];
 	int last_mic;
 	bool mic_in_error;
@@ -137,6 +138,9 @@ static int start_workers(struct daemon *d, const struct eg_runtime *rt)
 		w->nfq_opts.batch_timeout_ns =
 			(uint64_t)c->daemon.batch_timeout_ms * 1000000ull;
 		eg_config_engine_params(c, &w->engine_params);
+		w->upload_gap_ns = c->policy.upload_gap_ns;
+		w->uploads.queue = w->queue;
+		w->uploads.doubt_evidence = (float)c->policy.upload_evidence;
 		r = eg_worker_start(w, err, sizeof(err));
 		if (r < 0) {
 			eg_log(LOG_ERR, "%s", err);
@@ -189,6 +193,27 @@ static bool workers_caught_up(struct daemon *d, uint64_t gen)
 
 /* SIGHUP: build the new runtime aside, swap, wait for the workers to
  * pass a batch boundary, free the old one. On error the old one stays. */
+static const char *mode_name(const struct eg_runtime *rt)
+{
+	return rt->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce";
+}
+
+/* The start or reload entry (events.h). */
+static void log_run(struct daemon *d, const struct eg_runtime *rt,
+		    const char *what)
+{
+	struct eg_events_run r = {
+		.what = what, .mode = mode_name(rt),
+		.fail = rt->cfg.daemon.fail == EG_FAIL_OPEN ? "open" : "closed",
+		.model = rt->cfg.model.path, .queues = d->queues,
+		.version = EG_VERSION, .trees = eg_forest_n_trees(rt->forest),
+		.mic = eg_mic_get(rt->mic),
+		.stats_interval = rt->cfg.daemon.stats_interval,
+	};
+
+	eg_events_run(&r);
+}
+
 static void reload(struct daemon *d)
 {
 	struct eg_runtime *old = current(d), *new;
@@ -237,6 +262,7 @@ static void reload(struct daemon *d)
 	eg_runtime_free(old);
 	d->totals.reloads++;
 	d->totals.generation = gen;
+	log_run(d, new, "reload");
 	eg_log(LOG_INFO, "reloaded %s: model %s (%u trees), generation %llu",
 	       d->config_path ? d->config_path : "defaults",
 	       new->cfg.model.path, eg_forest_n_trees(new->forest),
@@ -263,8 +289,21 @@ static void refresh_mic(struct daemon *d, const struct eg_runtime *rt)
 		eg_log(LOG_NOTICE, "microphone source readable again");
 	d->mic_in_error = false;
 	if (s != d->last_mic)
-		eg_log(LOG_INFO, "microphone %s", s ? "listening" : "muted");
+		eg_events_mic(s);
 	d->last_mic = s;
+}
+
+static void log_uploads(struct daemon *d, const struct eg_runtime *rt,
+			uint64_t now)
+{
+	struct eg_upload_event ev;
+
+	for (unsigned i = 0; i < d->n_workers; i++)
+		while (eg_events_upload_pop(&d->workers[i].uploads, &ev))
+			eg_events_upload_journal(&d->upload_bucket, &ev,
+						 mode_name(rt), now);
+	d->totals.upload_events_logged = d->upload_bucket.logged;
+	d->totals.upload_events_suppressed = d->upload_bucket.suppressed;
 }
 
 static void log_drops(struct daemon *d, const struct eg_runtime *rt,
@@ -324,6 +363,7 @@ static void periodic(struct daemon *d, uint64_t now)
 	char status[512];
 
 	log_drops(d, rt, now);
+	log_uploads(d, rt, now);
 	if (d->next_mic_ns && now >= d->next_mic_ns) {
 		refresh_mic(d, rt);
 		d->next_mic_ns = now + eg_mic_poll_interval_ms(rt->mic) *
@@ -495,12 +535,7 @@ int main(int argc, char **argv)
 		1000000000ull;
 	d.tokens_ns = d.start_ns;
 	schedule_mic(&d, d.start_ns);
-	eg_log(LOG_INFO, "started: queues %s, model %s (%u trees), mode %s, "
-	       "fail %s, mic %s", d.queues, rt->cfg.model.path,
-	       eg_forest_n_trees(rt->forest),
-	       rt->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
-	       rt->cfg.daemon.fail == EG_FAIL_OPEN ? "open" : "closed",
-	       d.last_mic ? "listening" : "muted");
+	log_run(&d, rt, "start");
 	sd_notifyf(0, "READY=1\nSTATUS=running on queues %s", d.queues);
 
 	status = run(&d, sfd);
@@ -517,6 +552,7 @@ int main(int argc, char **argv)
 	d.totals.kernel = kernel;
 	d.totals.kernel_queues_seen = kernel_queues;
 	log_drops(&d, rt, eg_now_ns());
+	log_uploads(&d, rt, eg_now_ns());
 	eg_stats_journal(&d.totals, rt->cfg.policy.mode == EG_MODE_MONITOR ?
 			 "monitor" : "enforce", rt->cfg.model.path, d.queues);
 	eg_log(LOG_INFO, "stopped");
