@@ -133,6 +133,7 @@ static int add_dir(struct tset *s, const char *dir, const struct audit_cfg *c,
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	char **names = NULL, path[4096];
+	struct cli_progress prog;
 	size_t n = 0, cap = 0;
 	int r = 0;
 
@@ -162,10 +163,13 @@ static int add_dir(struct tset *s, const char *dir, const struct audit_cfg *c,
 		n++;
 	}
 	qsort(names, n, sizeof(*names), cmp_str);
+	cli_progress_init(&prog, "audit: captures", n);
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		r = add_file(s, path, c, in);
+		cli_progress_step(&prog, i + 1);
 	}
+	cli_progress_end(&prog);
 out:
 	closedir(d);
 	for (size_t i = 0; i < n; i++)
