@@ -138,18 +138,22 @@ static int cmp_point(const void *a, const void *b)
 	return x->t_us < y->t_us ? -1 : x->t_us > y->t_us;
 }
 
-/* The microphone timeline: every start and mic event up to until_us. */
+/* The microphone timeline: the start, mic and statistics entries from two
+ * days before since_us up to until_us. */
 static int read_mic(struct cli_journal *jr, struct report *r)
 {
-	static const char *const events[] = { "start", "mic" };
+	/* statistics entries carry EG_MIC too: the timeline survives a
+	 * lost start or mic entry */
+	static const char *const events[] = { "start", "mic", "stats" };
+	uint64_t from = r->since_us > 2 * DAY_US ? r->since_us - 2 * DAY_US : 1;
 	uint64_t t;
 	int k;
 
 	r->mic = calloc(MAX_MIC_POINTS, sizeof(*r->mic));
 	if (!r->mic)
 		return -ENOMEM;
-	for (unsigned e = 0; e < 2; e++) {
-		k = cli_journal_select(jr, events[e], true, 1);
+	for (unsigned e = 0; e < 3; e++) {
+		k = cli_journal_select(jr, events[e], true, from);
 		while (k >= 0 && r->n_mic < MAX_MIC_POINTS &&
 		       (k = cli_journal_step(jr, true)) > 0) {
 			t = cli_journal_time(jr);

@@ -215,6 +215,16 @@ static void read_stats(struct cli_journal *jr, struct status *s)
 		return;
 	s->have_stats = true;
 	s->stats_us = cli_journal_time(jr);
+	if (!s->have_run) {   /* the start entry was lost: what stats say */
+		(void)cli_journal_str(jr, "EG_MODE", s->mode, sizeof(s->mode));
+		(void)cli_journal_str(jr, "EG_MODEL", s->model, sizeof(s->model));
+		(void)cli_journal_str(jr, "EG_QUEUES", s->queues,
+				      sizeof(s->queues));
+	}
+	if (!s->have_mic) {
+		s->mic = (int)cli_journal_u64(jr, "EG_MIC", 1);
+		s->have_mic = true;
+	}
 	s->kwaiting = cli_journal_u64(jr, "EG_KERNEL_WAITING", 0);
 	s->kqfull = cli_journal_u64(jr, "EG_KERNEL_QUEUE_DROPPED", 0);
 	s->kuser = cli_journal_u64(jr, "EG_KERNEL_USER_DROPPED", 0);

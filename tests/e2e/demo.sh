@@ -8,7 +8,9 @@
 #   3. microphone muted: the device keeps its keep-alives, and tries to
 #      upload voice it should not -- watch it being dropped;
 #   4. microphone on, a person talks: the voice goes through;
-#   5. stops the daemon and shows its exit statistics entry in journald.
+#   5. shows the owner's view: `echoguard status` and `echoguard report`
+#      (the SVG is kept as BUILD_DIR/demo-report.svg);
+#   6. stops the daemon and shows its exit statistics entry in journald.
 # Usage: demo.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "${1:-build}" && pwd)
@@ -32,7 +34,7 @@ say "gateway: echoguard rules up (the product's rules helper) and echoguardd"
 in_gw "$BUILD/src/echoguard" rules up --quiet -c "$EG_TMP/eg.ini" || eg_fail "echoguard rules up"
 in_gw iptables -S ECHOGUARD
 eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
-tail -f --pid=$EG_DAEMON_PID "$EG_TMP/daemon.log" | grep --line-buffered -E "drop |microphone|started" &
+tail -f --pid=$EG_DAEMON_PID "$EG_TMP/daemon.log" | grep --line-buffered -E "drop |upload |microphone|started" &
 TAIL=$!
 eg_server 443 "$EG_TMP/srv-muted.jsonl"
 say "microphone MUTED: keep-alives + injected voice uploads (20 s)"
@@ -48,7 +50,15 @@ in_dev /usr/bin/python3 "$EG_SIM" live --server "$EG_CLOUD_IP:8443" --scenario t
 	--seed 22 --duration 60 --speed 2 --mic-file "$EG_TMP/mic" \
 	--log "$EG_TMP/talk.jsonl" 2>/dev/null
 echo "device sent voice $(eg_sum_log "$EG_TMP/talk.jsonl" send voice) B; cloud got $(eg_sum_log "$EG_TMP/srv-talk.jsonl" msg voice) B"
+# one statistics entry (every 5 s) after the last upload closed
+sleep 6
 kill $TAIL 2>/dev/null
+say "the owner's view: echoguard status (docs/cli.md)"
+eg_journald
+"$BUILD/src/echoguard" status --pid $EG_DAEMON_PID
+say "echoguard report --since (this run) -o demo-report.svg"
+"$BUILD/src/echoguard" report --pid $EG_DAEMON_PID --since "@$EG_DAEMON_T0" \
+	-o "$BUILD/demo-report.svg" && echo "(the picture: $BUILD/demo-report.svg)"
 say "kernel queue counters (queue waiting queue-full undeliverable id_sequence)"
 eg_kcounters
 # The daemon writes its final statistics entry as it exits (after the
