@@ -322,10 +322,11 @@ static int write_svg(const struct report *r, const char *path)
 		"\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n"
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-		"<text x=\"10\" y=\"20\" font-size=\"14\">echoguard: upload bytes "
-		"per %s (red blocked, green allowed); grey band: share of time "
-		"muted</text>\n", width, height, width, height,
-		r->by_day ? "day" : "hour");
+		"<text x=\"10\" y=\"20\" font-size=\"14\">echoguard: upload "
+		"bytes per %s</text>\n<text x=\"10\" y=\"38\" font-size=\"11\">"
+		"<tspan fill=\"#d62728\">blocked</tspan>, <tspan fill=\"#2ca02c\">"
+		"allowed</tspan>; the grey band: share of the time muted</text>\n",
+		width, height, width, height, r->by_day ? "day" : "hour");
 	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 		"stroke=\"black\"/>\n<text x=\"4\" y=\"%d\" font-size=\"10\">"
 		"%llu B</text>\n<text x=\"4\" y=\"%d\" font-size=\"10\">0</text>\n"

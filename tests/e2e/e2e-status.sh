@@ -13,7 +13,8 @@
 #     last blocked uploads, and the kernel queue's counters equal to
 #     /proc/net/netfilter/nfnetlink_queue;
 #  3. `echoguard report` over the run: the table's totals equal status's,
-#     and the SVG parses as SVG with one bar group per bucket
+#     and the SVG parses as SVG with one bar group per bucket, its bars to
+#     scale, and chromium (headless) draws the bars in their colours
 #     (tests/e2e/svg-check.py);
 #  4. after SIGTERM, status exits 3 (not running).
 # Usage: e2e-status.sh BUILD_DIR
@@ -160,6 +161,11 @@ if "$E" help | grep -q "^  report"; then
 		test "$tot" = "$blocked $bbytes $allowed $abytes"
 	check "report: the SVG is valid" /usr/bin/python3 "$(dirname "$0")/svg-check.py" \
 		"$EG_TMP/report.svg" --bars 1 --blocked "$blocked"
+	# drawn by a real browser engine (chromium, packaging/deps.sh test)
+	/usr/bin/python3 "$(dirname "$0")/svg-check.py" "$EG_TMP/report.svg" --render
+	rc=$?
+	[ "$rc" = 77 ] && eg_log "SKIP the SVG's rendering: chromium not installed"
+	[ "$rc" = 77 ] || check "report: chromium draws the bars in their colours" test "$rc" = 0
 	# the checker itself: a bar off scale and a wrong count must fail it
 	sed 's/class="blocked" \(.*\) height="[0-9.]*"/class="blocked" \1 height="77.0"/' \
 		"$EG_TMP/report.svg" >"$EG_TMP/bad.svg"
