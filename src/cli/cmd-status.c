@@ -319,9 +319,9 @@ static void fmt_bytes(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%llu B", (unsigned long long)b);
 }
 
-static void print_text(const struct status *s, int rc)
+static void print_daemon(const struct status *s)
 {
-	char t[32], b1[32], b2[32];
+	char t[32];
 
 	if (!s->running) {
 		printf("echoguardd: not running\n");
@@ -343,6 +343,15 @@ static void print_text(const struct status *s, int rc)
 		printf("microphone:  %s since %s\n", s->mic ? "listening" : "muted",
 		       s->mic_since_us ? t : "(unknown)");
 	}
+}
+
+static void print_tail(const struct status *s, int rc);
+
+static void print_text(const struct status *s, int rc)
+{
+	char t[32], b1[32], b2[32];
+
+	print_daemon(s);
 	fmt_bytes(s->today[CLI_C_BYTES_BLOCKED], b1, sizeof(b1));
 	fmt_bytes(s->today[CLI_C_BYTES_ALLOWED], b2, sizeof(b2));
 	printf("today:       %llu uploads blocked (%s), %llu allowed (%s), "
@@ -354,6 +363,13 @@ static void print_text(const struct status *s, int rc)
 		cli_format_time(s->stats_us, t, sizeof(t));
 		printf("             (as of the statistics entry of %s)\n", t);
 	}
+	print_tail(s, rc);
+}
+
+static void print_tail(const struct status *s, int rc)
+{
+	char t[32];
+
 	printf("last blocked uploads:%s\n", s->n_last ? "" : " none");
 	for (unsigned i = 0; i < s->n_last; i++) {
 		const struct blocked *b = &s->last[i];
@@ -457,7 +473,14 @@ static int health(struct status *s)
 	return s->n_problems ? ST_UNHEALTHY : ST_HEALTHY;
 }
 
-int cmd_status(int argc, char **argv)
+struct status_args {
+	const char *dir;
+	int pid;
+	unsigned n;
+	bool json;
+};
+
+static int parse_args(int argc, char **argv, struct status_args *a)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -466,31 +489,40 @@ int cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct status s;
-	struct cli_journal jr;
-	const char *dir = NULL;
-	int c, want_pid = 0, rc;
-	unsigned n = 5;
-	bool json = false;
+	int c;
 
+	a->n = 5;
 	while ((c = getopt_long(argc, argv, "jp:n:D:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = true; break;
-		case 'p': want_pid = atoi(optarg); break;
-		case 'n': n = (unsigned)atoi(optarg); break;
-		case 'D': dir = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return ST_USAGE;
+		case 'j': a->json = true; break;
+		case 'p': a->pid = atoi(optarg); break;
+		case 'n': a->n = (unsigned)atoi(optarg); break;
+		case 'D': a->dir = optarg; break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -EINVAL;
 		}
 	}
-	if (optind < argc || n > MAX_LAST) {
+	if (optind < argc || a->n > MAX_LAST) {
 		usage(stderr);
-		return ST_USAGE;
+		return -EINVAL;
 	}
-	find_daemon(&s, want_pid);
-	if (cli_journal_open(&jr, dir, s.pid) < 0) {
-		cli_error("cannot open the journal%s%s", dir ? " in " : "",
-			  dir ? dir : "");
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct status_args a = { 0 };
+	static struct status s;
+	struct cli_journal jr;
+	int rc;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc > 0 ? 0 : ST_USAGE;
+	find_daemon(&s, a.pid);
+	if (cli_journal_open(&jr, a.dir, s.pid) < 0) {
+		cli_error("cannot open the journal%s%s", a.dir ? " in " : "",
+			  a.dir ? a.dir : "");
 		return ST_NO_JOURNAL;
 	}
 	if (s.pid > 0) {
@@ -500,13 +532,13 @@ int cmd_status(int argc, char **argv)
 	}
 	if (s.running)
 		live_kernel(&s);
-	jr.pid = want_pid;   /* today and the last blocked: every run */
+	jr.pid = a.pid;   /* today and the last blocked: every run */
 	(void)cli_journal_deltas(&jr, cli_midnight_us(), cli_now_us() + 1,
 				 add_today, &s);
-	read_blocked(&jr, &s, n);
+	read_blocked(&jr, &s, a.n);
 	cli_journal_close(&jr);
 	rc = health(&s);
-	if (json)
+	if (a.json)
 		print_json(&s, rc);
 	else
 		print_text(&s, rc);

@@ -44,14 +44,6 @@ for k in 1 2 3; do eg_server 444$k "$EG_TMP/v$k.jsonl"; done
 eg_server 4434 "$EG_TMP/talk.jsonl"
 sleep 1
 
-live() { # PORT SCENARIO SEED INJECT DURATION LOG [PARAM...]
-	local port=$1 sc=$2 seed=$3 inj=$4 dur=$5 log=$6
-	shift 6
-	in_dev timeout 300 /usr/bin/python3 "$EG_SIM" live \
-		--server "$EG_CLOUD_IP:$port" --scenario "$sc" --seed "$seed" \
-		--inject "$inj" --duration "$dur" --speed 2 \
-		--mic-file "$EG_TMP/mic" --log "$log" "$@" 2>>"$EG_TMP/live.err"
-}
 # muted: three devices at once, each with one injected voice upload on its
 # own TLS connection (a blocked upload stalls its connection: TCP waits for
 # the dropped bytes, so one blocked upload per connection), no keep-alives;
@@ -62,7 +54,7 @@ eg_bg $TSHARK
 sleep 2
 LIVE=()
 for k in 1 2 3; do
-	live 444$k muted 2$k voice 30 "$EG_TMP/v$k.cli.jsonl" --param inject_period=20 --param ka_period=1000 &
+	eg_live 444$k muted 2$k voice 30 "$EG_TMP/v$k.cli.jsonl" --param inject_period=20 --param ka_period=1000 &
 	LIVE+=($!)
 done
 wait "${LIVE[@]}"
@@ -71,7 +63,7 @@ kill -INT $TSHARK
 wait $TSHARK 2>/dev/null
 echo 1 >"$EG_TMP/mic"
 sleep 0.5
-live 4434 talk 14 none 40 "$EG_TMP/talk.cli.jsonl"
+eg_live 4434 talk 14 none 40 "$EG_TMP/talk.cli.jsonl"
 # the upload records close after upload_gap (1 s); a statistics entry
 # every second
 sleep 3
