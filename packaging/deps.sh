@@ -2,14 +2,15 @@
 # Install the Debian packages echoguard needs to build, test and demo.
 # Idempotent: installs only what is missing. Needs root (or sudo).
 #   packaging/deps.sh [build|test|all|cross]   (default: all; cross adds
-#   the arm64 cross compiler and multiarch -dev packages)
+#   the arm64 cross compiler and multiarch -dev packages). chromium: the
+#   browser engine that renders `echoguard report`'s SVG in e2e-status.
 set -eu
 profile=${1:-all}
 build="cmake make gcc pkg-config libpcap-dev libnetfilter-queue-dev libmnl-dev
        libnfnetlink-dev libiniparser-dev libsystemd-dev"
 test="clang libclang-rt-14-dev tshark python3 python3-sklearn python3-numpy
       python3-pandas iproute2 iptables nftables openssl systemd procps
-      dpkg-dev file ethtool time"
+      dpkg-dev file ethtool time chromium"
 cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libpcap-dev:arm64
        libnetfilter-queue-dev:arm64 libmnl-dev:arm64 libnfnetlink-dev:arm64
        libiniparser-dev:arm64 libsystemd-dev:arm64 qemu-user"

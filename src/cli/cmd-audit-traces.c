@@ -186,6 +186,7 @@ static int add_dir(struct tset *s, const char *root, const char *rel,
 	DIR *d;
 	struct dirent *e;
 	char **names = NULL, path[4096], sub[4096];
+	struct cli_progress prog;
 	size_t n = 0, cap = 0;
 	bool isdir;
 	int r = 0;
@@ -214,6 +215,7 @@ static int add_dir(struct tset *s, const char *root, const char *rel,
 		n++;
 	}
 	qsort(names, n, sizeof(*names), cmp_str);
+	cli_progress_init(&prog, "audit: captures", n);
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "",
 			 names[i]);
@@ -226,7 +228,9 @@ static int add_dir(struct tset *s, const char *root, const char *rel,
 		r = wanted(root, rel, names[i], &isdir) && isdir ?
 		    add_dir(s, root, sub, c, in) :
 		    add_file(s, path, sub, c, in);
+		cli_progress_step(&prog, i + 1);
 	}
+	cli_progress_end(&prog);
 out:
 	closedir(d);
 	for (size_t i = 0; i < n; i++)

@@ -423,6 +423,7 @@ int cmd_train(int argc, char **argv)
 	char err[1024], *meta = NULL, **files;
 	int nfiles, r, rc = 2;
 	unsigned c;
+	struct cli_progress prog;
 	double t0, secs;
 
 	r = parse_args(argc, argv, &a);
@@ -458,7 +459,11 @@ int cmd_train(int argc, char **argv)
 		fprintf(stderr, "split %s: %zu train rows, %zu test rows\n",
 			a.split, sp.n_train, sp.n_test);
 	t0 = fc_now();
+	cli_progress_init(&prog, "train", a.p.trees);
+	a.p.progress = cli_progress_cb;
+	a.p.progress_ud = &prog;
 	r = eg_train(d, sp.train, sp.n_train, &a.p, &f, err, sizeof(err));
+	cli_progress_end(&prog);
 	secs = fc_now() - t0;
 	if (r < 0) {
 		cli_error("train: %s", err);

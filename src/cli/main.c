@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -16,6 +15,8 @@
 #pragma weak cmd_audit
 #pragma weak cmd_rules
 #pragma weak cmd_capture
+#pragma weak cmd_status
+#pragma weak cmd_report
 
 static const struct {
 	const char *name;
@@ -30,6 +31,8 @@ static const struct {
 	{ "audit", cmd_audit, "measure what traffic shape leaks (traces, windows)" },
 	{ "rules", cmd_rules, "install/remove the NFQUEUE rules (up, down, status)" },
 	{ "capture", cmd_capture, "capture a device's traffic with its context" },
+	{ "status", cmd_status, "is echoguardd running, what did it block today" },
+	{ "report", cmd_report, "uploads and microphone per hour or day (table, SVG)" },
 };
 
 void cli_error(const char *fmt, ...)
@@ -41,40 +44,6 @@ void cli_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-void cli_progress_init(struct cli_progress *p, const char *label,
-		       unsigned long long total)
-{
-	p->tty = isatty(STDERR_FILENO);
-	p->done = 0;
-	p->total = total;
-	p->last_pct = 101;
-	p->label = label;
-}
-
-void cli_progress_step(struct cli_progress *p, unsigned long long done)
-{
-	unsigned pct, i, bar;
-
-	p->done = done;
-	if (!p->tty || p->total == 0)
-		return;
-	pct = (unsigned)(done * 100 / p->total);
-	if (pct == p->last_pct)
-		return;
-	p->last_pct = pct;
-	bar = pct * 30 / 100;
-	fprintf(stderr, "\r%s [", p->label);
-	for (i = 0; i < 30; i++)
-		fputc(i < bar ? '#' : ' ', stderr);
-	fprintf(stderr, "] %3u%% (%llu/%llu)", pct, done, p->total);
-}
-
-void cli_progress_end(struct cli_progress *p)
-{
-	if (p->tty && p->total)
-		fputs("\r\033[K", stderr);
 }
 
 static void usage(FILE *f)

@@ -49,6 +49,7 @@ struct daemon {
 	/* drop-event rate limit: a token bucket of drop_event_rate per s */
 	double tokens;
 	uint64_t tokens_ns;
+	struct eg_event_bucket upload_bucket;  /* upload events (events.h) */
 	char queues[256];
 	int last_mic;
 	bool mic_in_error;
@@ -133,6 +134,9 @@ static void worker_setup(struct daemon *d, struct eg_worker *w,
 	w->nfq_opts.fallback = c->daemon.fallback_verdict == EG_VERDICT_DROP ?
 			       EG_NFQ_DROP : EG_NFQ_ACCEPT;
 	eg_config_engine_params(c, &w->engine_params);
+	w->upload_gap_ns = c->policy.upload_gap_ns;
+	w->uploads.queue = w->queue;
+	w->uploads.doubt_evidence = (float)c->policy.upload_evidence;
 }
 
 /* Open every queue (needs CAP_NET_ADMIN, and root for SO_RCVBUFFORCE)
@@ -290,6 +294,27 @@ static bool wait_for_workers(struct daemon *d, const struct eg_runtime *rt)
 
 /* SIGHUP: build the new runtime aside, swap, wait for the workers to
  * pass a batch boundary, free the old one. On error the old one stays. */
+static const char *mode_name(const struct eg_runtime *rt)
+{
+	return rt->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce";
+}
+
+/* The start or reload entry (events.h). */
+static void log_run(struct daemon *d, const struct eg_runtime *rt,
+		    const char *what)
+{
+	struct eg_events_run r = {
+		.what = what, .mode = mode_name(rt),
+		.fail = rt->cfg.daemon.fail == EG_FAIL_OPEN ? "open" : "closed",
+		.model = rt->cfg.model.path, .queues = d->queues,
+		.version = EG_VERSION, .trees = eg_forest_n_trees(rt->forest),
+		.mic = eg_mic_get(rt->mic),
+		.stats_interval = rt->cfg.daemon.stats_interval,
+	};
+
+	eg_events_run(&r);
+}
+
 static void reload(struct daemon *d)
 {
 	struct eg_runtime *old = current(d), *new;
@@ -327,6 +352,7 @@ static void reload(struct daemon *d)
 	eg_runtime_free(old);
 	d->totals.reloads++;
 	d->totals.generation = gen;
+	log_run(d, new, "reload");
 	eg_log(LOG_INFO, "reloaded %s: model %s (%u trees), generation %llu",
 	       d->config_path ? d->config_path : "defaults",
 	       new->cfg.model.path, eg_forest_n_trees(new->forest),
@@ -353,8 +379,21 @@ static void refresh_mic(struct daemon *d, const struct eg_runtime *rt)
 		eg_log(LOG_NOTICE, "microphone source readable again");
 	d->mic_in_error = false;
 	if (s != d->last_mic)
-		eg_log(LOG_INFO, "microphone %s", s ? "listening" : "muted");
+		eg_events_mic(s);
 	d->last_mic = s;
+}
+
+static void log_uploads(struct daemon *d, const struct eg_runtime *rt,
+			uint64_t now)
+{
+	struct eg_upload_event ev;
+
+	for (unsigned i = 0; i < d->n_workers; i++)
+		while (eg_events_upload_pop(&d->workers[i].uploads, &ev))
+			eg_events_upload_journal(&d->upload_bucket, &ev,
+						 mode_name(rt), now);
+	d->totals.upload_events_logged = d->upload_bucket.logged;
+	d->totals.upload_events_suppressed = d->upload_bucket.suppressed;
 }
 
 static void log_drops(struct daemon *d, const struct eg_runtime *rt,
@@ -397,6 +436,7 @@ static void periodic(struct daemon *d, uint64_t now)
 	char status[512];
 
 	log_drops(d, rt, now);
+	log_uploads(d, rt, now);
 	if (d->next_mic_ns && now >= d->next_mic_ns) {
 		refresh_mic(d, rt);
 		d->next_mic_ns = now + eg_mic_poll_interval_ms(rt->mic) *
@@ -575,12 +615,7 @@ static int start(struct daemon *d, struct eg_runtime *rt)
 		1000000000ull;
 	d->tokens_ns = d->start_ns;
 	schedule_mic(d, d->start_ns);
-	eg_log(LOG_INFO, "started: queues %s, model %s (%u trees), mode %s, "
-	       "fail %s, mic %s", d->queues, rt->cfg.model.path,
-	       eg_forest_n_trees(rt->forest),
-	       rt->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
-	       rt->cfg.daemon.fail == EG_FAIL_OPEN ? "open" : "closed",
-	       d->last_mic ? "listening" : "muted");
+	log_run(d, rt, "start");
 	sd_notifyf(0, "READY=1\nSTATUS=running on queues %s", d->queues);
 	return -1;
 }
@@ -603,6 +638,7 @@ static void finish(struct daemon *d)
 	d->totals.kernel = kernel;
 	d->totals.kernel_queues_seen = kernel_queues;
 	log_drops(d, rt, eg_now_ns());
+	log_uploads(d, rt, eg_now_ns());
 	eg_stats_journal(&d->totals, rt->cfg.policy.mode == EG_MODE_MONITOR ?
 			 "monitor" : "enforce", rt->cfg.model.path, d->queues);
 	eg_log(LOG_INFO, "stopped");

@@ -53,6 +53,10 @@ static void add_worker(struct eg_worker_counters *a,
 	a->mark_loops += b->mark_loops;
 	a->drop_events_lost += b->drop_events_lost;
 	a->bytes_dropped += b->bytes_dropped;
+	a->uploads.closed += b->uploads.closed;
+	a->uploads.bytes_allowed += b->uploads.bytes_allowed;
+	a->uploads.bytes_blocked += b->uploads.bytes_blocked;
+	a->uploads.events_lost += b->uploads.events_lost;
 }
 
 static void add_flows(struct eg_flow_stats *a, const struct eg_flow_stats *b)
@@ -203,6 +207,11 @@ void eg_stats_journal(const struct eg_totals *t, const char *mode,
 	field(&f, "EG_UPLOADS_ALLOWED=%llu", U(p->uploads_allowed));
 	field(&f, "EG_UPLOADS_DROPPED=%llu", U(p->uploads_dropped));
 	field(&f, "EG_UPLOAD_LEAK_BYTES=%llu", U(p->upload_leak_bytes));
+	field(&f, "EG_UPLOAD_BYTES_ALLOWED=%llu", U(t->w.uploads.bytes_allowed));
+	field(&f, "EG_UPLOAD_BYTES_BLOCKED=%llu", U(t->w.uploads.bytes_blocked));
+	field(&f, "EG_UPLOAD_EVENTS_LOGGED=%llu", U(t->upload_events_logged));
+	field(&f, "EG_UPLOAD_EVENTS_SUPPRESSED=%llu",
+	      U(t->upload_events_suppressed + t->w.uploads.events_lost));
 	for (unsigned r = 0; r < EG_REASON_COUNT; r++) {
 		upper(eg_reason_name((enum eg_reason)r), name, sizeof(name));
 		field(&f, "EG_REASON_%s=%llu", name, U(p->reasons[r]));

@@ -31,6 +31,7 @@ struct eg_totals {
 	struct eg_budget_stats budget;       /* the current runtime's */
 	uint64_t generation, reloads, reload_failures;
 	uint64_t drop_events_logged, drop_events_suppressed;
+	uint64_t upload_events_logged, upload_events_suppressed;
 };
 
 /* Sum the workers' snapshots and read the kernel counters. */

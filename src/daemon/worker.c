@@ -131,6 +131,8 @@ static void handle(struct eg_worker *w, const struct eg_runtime *rt,
 		CNT_ADD(w->wc.bytes_dropped, p->len);
 		push_drop(w, &pi, &d, now);
 	}
+	if (d.upload != EG_UPLOAD_NONE)
+		eg_events_upload_packet(&w->uploads, &w->wc.uploads, &pi, &d, now);
 }
 
 static void publish(struct eg_worker *w, uint64_t now)
@@ -151,6 +153,8 @@ static void housekeeping(struct eg_worker *w, uint64_t now)
 		return;
 	w->last_tick_ns = now;
 	eg_engine_tick(w->engine, now);
+	eg_events_upload_tick(&w->uploads, &w->wc.uploads, now,
+			      w->upload_gap_ns);
 	publish(w, now);
 }
 
@@ -194,6 +198,7 @@ static void *worker_main(void *arg)
 		housekeeping(w, now);
 	}
 	(void)eg_nfq_flush(w->nfq);
+	eg_events_upload_tick(&w->uploads, &w->wc.uploads, eg_now_ns(), 0);
 	publish(w, eg_now_ns());
 	return NULL;
 }

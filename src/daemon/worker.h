@@ -24,6 +24,7 @@
 #include "echoguard/net/flow.h"
 #include "echoguard/verdict/policy.h"
 
+#include "events.h"
 #include "nfq.h"
 #include "runtime.h"
 
@@ -53,6 +54,7 @@ struct eg_worker_counters {
 	uint64_t mark_loops;      /* a marked packet came back: rules missing */
 	uint64_t drop_events_lost;/* ring full */
 	uint64_t bytes_dropped;
+	struct eg_upload_counters uploads; /* closed upload records (events.h) */
 };
 
 struct eg_worker_snapshot {
@@ -73,6 +75,7 @@ struct eg_worker {
 	uint32_t recv_timeout_ms;
 	int wake_fd;                           /* eventfd: wakes the thread
 						  (reload), or -1 */
+	uint64_t upload_gap_ns;                /* closes upload records */
 
 	/* owned by the thread */
 	pthread_t thread;
@@ -91,6 +94,7 @@ struct eg_worker {
 	struct eg_worker_snapshot snap;
 	struct eg_drop_event ring[EG_DROP_RING];
 	uint32_t ring_head, ring_tail;         /* atomic; head: producer */
+	struct eg_upload_log uploads;          /* owned, ring shared (events.h) */
 };
 
 /*

@@ -7,6 +7,7 @@
 #ifndef ECHOGUARD_FOREST_TRAIN_INTERNAL_H
 #define ECHOGUARD_FOREST_TRAIN_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "echoguard/forest/train.h"
@@ -27,6 +28,8 @@ struct ctx {
 	struct eg_forest *f;
 	double *imp;        /* trees * F */
 	unsigned next_tree;
+	unsigned trees_done;        /* atomic; for p->progress */
+	pthread_t caller;           /* the thread that reports progress */
 	int err;
 };
 

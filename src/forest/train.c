@@ -403,6 +403,9 @@ static void *worker(void *arg)
 			__atomic_store_n(&c->err, r, __ATOMIC_RELAXED);
 			break;
 		}
+		t = __atomic_add_fetch(&c->trees_done, 1, __ATOMIC_RELAXED);
+		if (c->p->progress && pthread_equal(pthread_self(), c->caller))
+			c->p->progress(t, c->p->trees, c->p->progress_ud);
 	}
 	work_free(&w);
 	return NULL;
@@ -555,6 +558,7 @@ static int run_workers(struct ctx *c)
 	th = calloc(nth, sizeof(*th));
 	if (!th)
 		return -ENOMEM;
+	c->caller = pthread_self();
 	for (t = 1; t < nth; t++) {
 		if (pthread_create(&th[t], NULL, worker, c))
 			break;
@@ -564,6 +568,8 @@ static int run_workers(struct ctx *c)
 	for (t = 1; t <= started; t++)
 		pthread_join(th[t], NULL);
 	free(th);
+	if (c->p->progress && !c->err)
+		c->p->progress(c->trees_done, c->p->trees, c->p->progress_ud);
 	return c->err;
 }
 

@@ -11,7 +11,9 @@
 #   5. muted again, an upload is blocked on the Echo's one connection,
 #      then the microphone is switched on: how long until its voice gets
 #      through (the simulated Echo reconnects when its connection stalls);
-#   6. stops the daemon and shows its exit statistics entry in journald.
+#   6. shows the owner's view: `echoguard status` and `echoguard report`
+#      (the SVG is kept as BUILD_DIR/demo-report.svg);
+#   7. stops the daemon and shows its exit statistics entry in journald.
 # Usage: demo.sh BUILD_DIR
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "${1:-build}" && pwd)
@@ -35,7 +37,7 @@ say "gateway: echoguard rules up (the product's rules helper) and echoguardd"
 in_gw "$BUILD/src/echoguard" rules up --quiet -c "$EG_TMP/eg.ini" || eg_fail "echoguard rules up"
 in_gw iptables -S ECHOGUARD
 eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
-tail -f --pid=$EG_DAEMON_PID "$EG_TMP/daemon.log" | grep --line-buffered -E "drop |microphone|started" &
+tail -f --pid=$EG_DAEMON_PID "$EG_TMP/daemon.log" | grep --line-buffered -E "drop |upload |microphone|started" &
 TAIL=$!
 eg_server 443 "$EG_TMP/srv-muted.jsonl"
 say "microphone MUTED: keep-alives + injected voice uploads (20 s)"
@@ -68,7 +70,16 @@ line=$(/usr/bin/python3 "$(dirname "$0")/unmute-report.py" "$EG_TMP/unmute.jsonl
 f() { echo "$line" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
 echo "muted upload bytes the cloud got: $(f muted_voice_got_B); the Echo reconnected $(f reconnects) time(s) (its ping timeout: 5 s)"
 echo "after unmuting, the first voice upload reached the cloud after $(f first_voice_got_s) s"
+
+# one statistics entry (every 5 s) after the last upload closed
+sleep 6
 kill $TAIL 2>/dev/null
+say "the owner's view: echoguard status (docs/cli.md)"
+eg_journald
+"$BUILD/src/echoguard" status --pid $EG_DAEMON_PID
+say "echoguard report --since (this run) -o demo-report.svg"
+"$BUILD/src/echoguard" report --pid $EG_DAEMON_PID --since "@$EG_DAEMON_T0" \
+	-o "$BUILD/demo-report.svg" && echo "(the picture: $BUILD/demo-report.svg)"
 say "kernel queue counters (queue waiting queue-full undeliverable id_sequence)"
 eg_kcounters
 # The daemon writes its final statistics entry as it exits (after the

@@ -54,19 +54,11 @@ sleep 2
 
 # 1. muted: three simulated devices at once (keep-alives only; injected
 # voice; injected bulk), time compressed 2x.
-live() { # PORT SCENARIO SEED INJECT DURATION LOG [PARAM...]
-	local port=$1 sc=$2 seed=$3 inj=$4 dur=$5 log=$6
-	shift 6
-	in_dev timeout 300 /usr/bin/python3 "$EG_SIM" live \
-		--server "$EG_CLOUD_IP:$port" --scenario "$sc" --seed "$seed" \
-		--inject "$inj" --duration "$dur" --speed 2 \
-		--mic-file "$EG_TMP/mic" --log "$log" "$@" 2>>"$EG_TMP/live.err"
-}
-live 4431 muted 11 none 60 "$EG_TMP/ka.cli.jsonl" --param ka_period=10 &
+eg_live 4431 muted 11 none 60 "$EG_TMP/ka.cli.jsonl" --param ka_period=10 &
 P1=$!
-live 4432 muted 12 voice 60 "$EG_TMP/voice.cli.jsonl" --param inject_period=15 --param ka_period=1000 &
+eg_live 4432 muted 12 voice 60 "$EG_TMP/voice.cli.jsonl" --param inject_period=15 --param ka_period=1000 &
 P2=$!
-live 4433 muted 13 bulk 60 "$EG_TMP/bulk.cli.jsonl" --param inject_period=15 --param bulk_bytes=100000 --param ka_period=1000 &
+eg_live 4433 muted 13 bulk 60 "$EG_TMP/bulk.cli.jsonl" --param inject_period=15 --param bulk_bytes=100000 --param ka_period=1000 &
 P3=$!
 wait $P1 $P2 $P3
 
@@ -115,7 +107,7 @@ check "muted: the cloud saw the device's payload at all" test -s "$EG_TMP/wire.t
 echo 1 >"$EG_TMP/mic"
 sleep 0.3
 eg_server 4434 "$EG_TMP/talk.jsonl"
-live 4434 talk 14 none 90 "$EG_TMP/talk.cli.jsonl"
+eg_live 4434 talk 14 none 90 "$EG_TMP/talk.cli.jsonl"
 t_sent=$(eg_sum_log "$EG_TMP/talk.cli.jsonl" send voice)
 t_got=$(eg_sum_log "$EG_TMP/talk.jsonl" msg voice)
 r_got=$(eg_sum_log "$EG_TMP/talk.cli.jsonl" recv "*")

@@ -258,6 +258,18 @@ eg_server() {
 	eg_wait_for test -s "$2.ready" || eg_fail "TLS server on port $1"
 }
 
+# eg_live PORT SCENARIO SEED INJECT DURATION LOG [PARAM...]: the simulated
+# Echo in the device namespace against the cloud's server on PORT, time
+# compressed 2x, the microphone from $EG_TMP/mic.
+eg_live() {
+	local port=$1 sc=$2 seed=$3 inj=$4 dur=$5 log=$6
+	shift 6
+	in_dev timeout 300 /usr/bin/python3 "$EG_SIM" live \
+		--server "$EG_CLOUD_IP:$port" --scenario "$sc" --seed "$seed" \
+		--inject "$inj" --duration "$dur" --speed 2 \
+		--mic-file "$EG_TMP/mic" --log "$log" "$@" 2>>"$EG_TMP/live.err"
+}
+
 # eg_jfield PID FIELD [EVENT]: FIELD of the last journal entry of PID
 # (EG_EVENT=stats unless EVENT given); empty when none.
 eg_jfield() {

@@ -38,6 +38,10 @@ struct eg_train_params {
 	uint64_t seed;             /* default 0 */
 	unsigned threads;          /* default 1; 0 means 1 */
 	bool bootstrap;            /* default true */
+	/* Optional: called in the calling thread as trees are done (trees
+	 * finished so far, trees); NULL by default. */
+	void (*progress)(unsigned done, unsigned total, void *ud);
+	void *progress_ud;
 };
 
 void eg_train_params_default(struct eg_train_params *p);

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# cli-progress: the long offline commands draw a progress bar on a terminal
+# and stay quiet otherwise. extract over the committed captures and train
+# run once with stderr on a pseudo-terminal (script(1)) and once on a
+# pipe: the bar ("label [###...] NN% (k/n)") shows only on the terminal,
+# reaches 100% (n/n), and the pipe's stderr has no carriage return.
+# usage: tests/cli-progress.sh SOURCE_DIR BUILD_DIR
+src=$1 build=$2 fail=0
+E=$build/src/echoguard
+command -v script >/dev/null || { echo "SKIP: script(1) missing"; exit 77; }
+tmp=$(mktemp -d /tmp/eg-progress.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+cap=$src/tests/data/vcf
+n=$(ls "$cap/pcap" | wc -l)
+run() { # NAME CMD...: tty and pipe runs of CMD, stderr kept
+	local name=$1
+	shift
+	script -qec "$*" "$tmp/$name.typescript" >/dev/null 2>&1
+	"$@" >/dev/null 2>"$tmp/$name.pipe.err"
+}
+run extract "$E" extract --features flow --interactions "$cap/interactions.csv" -o "$tmp/x.csv" "$cap/pcap"
+run train "$E" train --trees 30 --threads 2 --split none --features flow -o "$tmp/m.egf" "$tmp/x.csv"
+check() {
+	if "${@:2}"; then echo "ok - $1"; else echo "not ok - $1"; fail=$((fail + 1)); fi
+}
+check "extract: a bar on the terminal reaching $n/$n" grep -aq "extract \[#*\] 100% ($n/$n)" "$tmp/extract.typescript"
+check "train: a bar on the terminal reaching 30/30" grep -aq "train \[#*\] 100% (30/30)" "$tmp/train.typescript"
+check "train: the bar moved (several redraws)" test "$(tr '\r' '\n' <"$tmp/train.typescript" | grep -ac '^train \[')" -ge 2
+for c in extract train; do
+	check "$c: no bar when stderr is a pipe" sh -c "! grep -aq \"$c \\[\" $tmp/$c.pipe.err"
+	check "$c: no carriage return when stderr is a pipe" sh -c "! grep -aq \$(printf '\\r') $tmp/$c.pipe.err"
+done
+[ "$fail" = 0 ] && echo PASS
+[ "$fail" = 0 ]
