@@ -146,24 +146,27 @@ eg_kwaiting() {
 # Start journald if none runs (the tests check structured fields). Call it
 # again before stopping a daemon whose exit entry a test reads: on a shared
 # machine another job's journald may have come and gone meanwhile.
+# journald is a system service, not the test's: one a test starts stays up
+# for the tests running beside it (stopping it at one test's cleanup cut
+# off the entries of another test reading the journal at the same time).
+start_journald() {
+	setsid /lib/systemd/systemd-journald </dev/null >/dev/null 2>&1 &
+	EG_STARTED_JOURNALD=$!
+	sleep 0.5
+}
+
 eg_journald() {
 	if ! pgrep -x systemd-journal >/dev/null 2>&1 &&
 	   ! [ -S /run/systemd/journal/socket ]; then
 		[ -x /lib/systemd/systemd-journald ] ||
 			eg_skip "no journald and /lib/systemd/systemd-journald missing"
 		mkdir -p /run/systemd/journal
-		/lib/systemd/systemd-journald >/dev/null 2>&1 &
-		EG_STARTED_JOURNALD=$!
-		eg_bg $EG_STARTED_JOURNALD
-		sleep 0.5
+		start_journald
 	elif ! pgrep -x systemd-journal >/dev/null 2>&1; then
 		# a stale socket without a server
 		rm -f /run/systemd/journal/socket
 		mkdir -p /run/systemd/journal
-		/lib/systemd/systemd-journald >/dev/null 2>&1 &
-		EG_STARTED_JOURNALD=$!
-		eg_bg $EG_STARTED_JOURNALD
-		sleep 0.5
+		start_journald
 	fi
 	command -v journalctl >/dev/null || eg_skip "journalctl missing"
 }
