@@ -6,7 +6,8 @@
 # "key value" pairs: the seconds from unmuting to the first voice upload
 # the device sent and the cloud got ("never" when none), voice bytes sent
 # and got after unmuting, injected (muted) voice bytes the cloud got, and
-# the device's reconnects. Used by e2e-recover.sh and demo.sh.
+# the device's reconnects (all, and while muted: count and per minute of
+# wall-clock muted time, from the device log's first line). Used by e2e-recover.sh and demo.sh.
 import json
 import sys
 
@@ -28,14 +29,18 @@ def main():
            and r["t"] >= tu]
     inj = sum(r["bytes"] for r in c
               if r.get("ev") == "msg" and r.get("kind") == "inject_voice")
-    rec = sum(1 for r in d if r.get("ev") == "reconnect")
+    rec = [r["t"] for r in d if r.get("ev") == "reconnect"]
+    muted_rec = sum(1 for t in rec if t < tu)
+    muted_min = (tu - d[0]["t"]) / 60 if d and d[0]["t"] < tu else 0
 
     def after(v):
         return "%.1f" % (v[0]["t"] - tu) if v else "never"
     print("first_voice_sent_s %s first_voice_got_s %s voice_sent_B %d "
-          "voice_got_B %d muted_voice_got_B %d reconnects %d" % (
+          "voice_got_B %d muted_voice_got_B %d reconnects %d "
+          "muted_reconnects %d muted_reconnects_per_min %.1f" % (
               after(sent), after(got), sum(r["bytes"] for r in sent),
-              sum(r["bytes"] for r in got), inj, rec))
+              sum(r["bytes"] for r in got), inj, len(rec), muted_rec,
+              muted_rec / muted_min if muted_min else 0.0))
 
 
 if __name__ == "__main__":
