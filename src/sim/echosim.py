@@ -775,7 +775,10 @@ class Live:
 			return
 		if cid not in self.socks:
 			# reset or stalled, a reconnect not yet due
-			self.stats["skipped_offline"] += msg.out and msg.op == "data"
+			if msg.out and msg.op == "data":
+				self.stats["skipped_offline"] += 1
+				self.log.write(ev="offline", conn=cid, kind=msg.kind,
+					       bytes=sum(n for _, n in msg.records))
 			return
 		if msg.op == "close":
 			self.close(cid)

@@ -15,7 +15,8 @@
 # Checked: nothing muted got through and, for both settings, voice got
 # through after unmuting. The times are reported, not asserted (they
 # depend on the Echo's ping timeout: docs/config.md has the figures).
-# Usage: e2e-recover.sh BUILD_DIR
+# Usage: [EG_UNMUTE=S] [EG_PING_TIMEOUT=S] e2e-recover.sh BUILD_DIR (S:
+# model seconds muted, even, default 40; the ping timeout, default 5)
 . "$(dirname "$0")/lib.sh"
 BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 eg_require_netns
@@ -23,7 +24,7 @@ eg_require_netns
 eg_setup
 eg_cert "$EG_TMP/cert"
 cp "$EG_SRC/models/default.egf" "$EG_TMP/model.egf" || eg_fail "models/default.egf missing"
-SPEED=2 UNMUTE=40 DUR=110 PING=${EG_PING_TIMEOUT:-5}
+SPEED=2 UNMUTE=${EG_UNMUTE:-40} DUR=110 PING=${EG_PING_TIMEOUT:-5}
 
 report() { /usr/bin/python3 "$(dirname "$0")/unmute-report.py" "$@"; }
 field() { echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }

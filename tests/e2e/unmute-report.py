@@ -7,7 +7,9 @@
 # the device sent and the cloud got ("never" when none), voice bytes sent
 # and got after unmuting, injected (muted) voice bytes the cloud got, and
 # the device's reconnects (all, and while muted: count and per minute of
-# wall-clock muted time, from the device log's first line). Used by e2e-recover.sh and demo.sh.
+# wall-clock muted time, from the device log's first line), and the wake
+# word and voice bytes (TLS records) not sent after unmuting because the
+# main connection was down (waiting for its reconnect). Used by e2e-recover.sh and demo.sh.
 import json
 import sys
 
@@ -29,6 +31,8 @@ def main():
            and r["t"] >= tu]
     inj = sum(r["bytes"] for r in c
               if r.get("ev") == "msg" and r.get("kind") == "inject_voice")
+    off = sum(r["bytes"] for r in d if r.get("ev") == "offline"
+              and r.get("kind") in ("wake", "voice") and r["t"] >= tu)
     rec = [r["t"] for r in d if r.get("ev") == "reconnect"]
     muted_rec = sum(1 for t in rec if t < tu)
     muted_min = (tu - d[0]["t"]) / 60 if d and d[0]["t"] < tu else 0
@@ -37,10 +41,11 @@ def main():
         return "%.1f" % (v[0]["t"] - tu) if v else "never"
     print("first_voice_sent_s %s first_voice_got_s %s voice_sent_B %d "
           "voice_got_B %d muted_voice_got_B %d reconnects %d "
-          "muted_reconnects %d muted_reconnects_per_min %.1f" % (
+          "muted_reconnects %d muted_reconnects_per_min %.1f "
+          "speech_offline_B %d" % (
               after(sent), after(got), sum(r["bytes"] for r in sent),
               sum(r["bytes"] for r in got), inj, len(rec), muted_rec,
-              muted_rec / muted_min if muted_min else 0.0))
+              muted_rec / muted_min if muted_min else 0.0, off))
 
 
 if __name__ == "__main__":
