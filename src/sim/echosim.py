@@ -750,7 +750,9 @@ class Live:
 				self.stats["errors"] += 1
 				self.log.write(ev="error", conn=msg.conn, kind=msg.kind,
 					       error=str(e))
-				self.socks.pop(msg.conn, None)
+				dead = self.socks.pop(msg.conn, None)
+				if dead is not None:
+					dead.close()  # abandoned, as a device does
 				self.rc.lost(m, msg.conn)
 		for cid, s in list(self.socks.items()):
 			self.close(cid)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # unmute-report.py DEVICE_LOG CLOUD_LOG T_UNMUTE: what a simulated Echo
 # (echosim.py live --log) and its cloud (echosim.py server --log) saw around
-# the moment the microphone was switched on (epoch seconds). One line of
+# the moment the microphone was switched on (epoch seconds, or "mic": the
+# device log's first mic=1 event). One line of
 # "key value" pairs: the seconds from unmuting to the first voice upload
 # the device sent and the cloud got ("never" when none), voice bytes sent
 # and got after unmuting, injected (muted) voice bytes the cloud got, and
@@ -23,12 +24,17 @@ def rows(path):
 
 
 def main():
-    dev, cloud, tu = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    dev, cloud = sys.argv[1], sys.argv[2]
     d, c = list(rows(dev)), list(rows(cloud))
+    tu = float(sys.argv[3]) if sys.argv[3] != "mic" else next(
+        r["t"] for r in d if r.get("ev") == "mic" and r["value"] == 1)
+    # the voice stream on the main connection (the first one opened); the
+    # interaction's short unagi-na requests are of kind voice too
+    main = next((r["conn"] for r in d if r.get("ev") == "open"), 0)
     sent = [r for r in d if r.get("ev") == "send" and r.get("kind") == "voice"
-            and r["t"] >= tu]
+            and r["t"] >= tu and r["conn"] == main]
     got = [r for r in c if r.get("ev") == "msg" and r.get("kind") == "voice"
-           and r["t"] >= tu]
+           and r["t"] >= tu and r["conn"] == main]
     inj = sum(r["bytes"] for r in c
               if r.get("ev") == "msg" and r.get("kind") == "inject_voice")
     off = sum(r["bytes"] for r in d if r.get("ev") == "offline"
