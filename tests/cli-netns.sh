@@ -46,6 +46,18 @@ check "the foreign rule is still there" sh -c "ip netns exec $ns iptables -S FOR
 check "status says down (exit 3)" sh -c "ip netns exec $ns $eg rules status; test \$? = 3"
 check "rules down again: nothing to do, success" nsx "$eg" rules down --quiet
 check "rules up without a device: usage error (exit 2)" sh -c "ip netns exec $ns $eg rules up --quiet; test \$? = 2"
+# The default on_drop (flow) gets its reset rules with the default mark;
+# on_drop = packet none.
+printf '[device]\naddress = 10.201.0.2\n' >"$tmp/default.ini"
+printf '[device]\naddress = 10.201.0.2\n[policy]\non_drop = packet\n' >"$tmp/packet.ini"
+check "default config: rules up" nsx "$eg" rules up --quiet -c "$tmp/default.ini"
+nsx iptables -S ECHOGUARD >"$tmp/rules3"
+check "default on_drop (flow): mark saved to the connection" grep -q -- "-m mark --mark 0x4547 -j CONNMARK --save-mark" "$tmp/rules3"
+check "default on_drop (flow): connection reset" grep -q -- "-m connmark --mark 0x4547 -j REJECT --reject-with tcp-reset" "$tmp/rules3"
+check "on_drop = packet: rules up" nsx "$eg" rules up --quiet -c "$tmp/packet.ini"
+nsx iptables -S ECHOGUARD >"$tmp/rules4"
+check "on_drop = packet: queue rules, no reset rules" sh -c "grep -q NFQUEUE '$tmp/rules4' && ! grep -qE 'CONNMARK|REJECT' '$tmp/rules4'"
+check "rules down (after the default-config checks)" nsx "$eg" rules down --quiet
 
 # capture: a veth pair between the two namespaces; the "device" 10.201.0.2
 # and another host 10.201.0.3 both talk to 10.201.0.1.

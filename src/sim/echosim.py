@@ -26,7 +26,8 @@ Scenarios: idle (mic on, nobody speaks), talk (interactions about every
 command, then a long download), unmute (muted until --param unmute_at,
 default a third of the run, then a person talks). In live mode
 --reconnect reopens the main connection when it stalls (no answer within
---ping-timeout) or is reset, as a real Echo does. The figures come from
+--ping-timeout) or is reset, as a real Echo does, after a capped
+exponential back-off (live_reconnect.py). The figures come from
 src/sim/measure.py on the real captures; see docs/simulator.md.
 Standard library only; the same arguments give the same bytes.
 """
@@ -42,6 +43,8 @@ import subprocess
 import sys
 import threading
 import time
+
+from live_reconnect import Reconnector
 
 VERSION = "0.1.0"
 
@@ -702,8 +705,9 @@ class Live:
 		self.socks = {}
 		self.stats = {"sent_bytes": 0, "sent_msgs": 0, "skipped_muted": 0,
 			      "recv_bytes": 0, "errors": 0, "reconnects": 0,
-			      "skipped_late": 0}
+			      "skipped_late": 0, "skipped_offline": 0}
 		self.mic_last = None
+		self.rc = Reconnector(self, a.backoff, a.backoff_max)
 
 	def open(self, cid, sni):
 		raw = socket.create_connection(self.addr,
@@ -733,6 +737,7 @@ class Live:
 				raise ConnectionResetError("closed by the peer")
 			got += len(d)
 		if reply:
+			self.rc.exchanged(cid)
 			self.stats["recv_bytes"] += got
 			self.log.write(ev="recv", conn=cid, kind=kind, bytes=got)
 
@@ -740,9 +745,7 @@ class Live:
 		t0 = time.monotonic()
 		msgs = m.msgs
 		for i, msg in enumerate(msgs):
-			delay = msg.t / self.a.speed - (time.monotonic() - t0)
-			if delay > 0:
-				time.sleep(delay)
+			self.rc.sleep_until(t0 + msg.t / self.a.speed)
 			mic = read_mic(self.a.mic_file)
 			if mic is not None and mic != self.mic_last:
 				self.log.write(ev="mic", value=mic)
@@ -753,30 +756,14 @@ class Live:
 				self.stats["errors"] += 1
 				self.log.write(ev="error", conn=msg.conn, kind=msg.kind,
 					       error=str(e))
-				self.socks.pop(msg.conn, None)
-				self.reconnect(m, msg.conn)
+				dead = self.socks.pop(msg.conn, None)
+				if dead is not None:
+					dead.close()  # abandoned, as a device does
+				self.rc.lost(m, msg.conn)
 		for cid, s in list(self.socks.items()):
 			self.close(cid)
 		self.log.write(ev="done", **self.stats)
 		return self.stats
-
-	def reconnect(self, m, cid):
-		"""A real Echo whose long-lived connection stalls (no answer to
-		its keep-alive or request within its ping timeout, or a reset)
-		drops it and opens a new one (--reconnect; the timeout is
-		--ping-timeout). Short connections are not reopened."""
-		if not self.a.reconnect or cid != m.main:
-			return
-		t = time.monotonic()
-		try:
-			self.open(cid, m.conns[cid][1])
-		except (OSError, ssl.SSLError) as e:
-			self.log.write(ev="error", conn=cid, kind="handshake",
-				       error=str(e))
-			return
-		self.stats["reconnects"] += 1
-		self.log.write(ev="reconnect", conn=cid,
-			       took=round(time.monotonic() - t, 6))
 
 	# message kind -> the --muted-sends item that allows it while muted;
 	# None: never sent while muted; True: always (not an upload decision)
@@ -795,6 +782,11 @@ class Live:
 			self.open(cid, m.conns[cid][1])
 			return
 		if cid not in self.socks:
+			# reset or stalled, a reconnect not yet due
+			if msg.out and msg.op == "data":
+				self.stats["skipped_offline"] += 1
+				self.log.write(ev="offline", conn=cid, kind=msg.kind,
+					       bytes=sum(n for _, n in msg.records))
 			return
 		if msg.op == "close":
 			self.close(cid)
@@ -1004,7 +996,13 @@ def main(argv=None):
 		       "a connection counts as stalled (default 10)")
 	p.add_argument("--reconnect", action="store_true",
 		       help="reopen the main connection when it stalls or is "
-		       "reset, as a real Echo does (default: give it up)")
+		       "reset, as a real Echo does, with a capped exponential "
+		       "back-off (default: give it up)")
+	p.add_argument("--backoff", type=float, default=1.0,
+		       help="s before the first reconnect; doubled after each "
+		       "further loss, reset by a successful exchange (default 1)")
+	p.add_argument("--backoff-max", type=float, default=32.0,
+		       help="s, the back-off's cap (default 32)")
 	p.add_argument("--log", help="JSON lines, one per send")
 	p.add_argument("--speed", type=float, default=1.0,
 		       help="time compression (2 = twice as fast)")

@@ -133,7 +133,7 @@ void eg_config_default(struct eg_config *c)
 	c->policy.drop_classes = 1u << EG_CLASS_JUSTIFIED |
 				 1u << EG_CLASS_NOT_JUSTIFIED;
 	c->policy.min_confidence = 0.7; /* models/model-card.md: false blocks <= 1% from 0.6 on */
-	c->policy.on_drop = EG_ON_DROP_PACKET;
+	c->policy.on_drop = EG_ON_DROP_FLOW; /* docs/config.md: back to work sooner */
 	c->policy.flow_mark = 0x4547;
 	c->policy.remember_drops = true;
 	c->policy.muted_budget = EG_CONFIG_DEFAULT_MUTED_BUDGET;

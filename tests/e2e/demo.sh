@@ -4,13 +4,15 @@
 # namespaces (needs root). `make demo` runs it. About a minute:
 #   1. takes the bundled default model (models/default.egf);
 #   2. installs the queue rules with `echoguard rules up` and starts
-#      echoguardd on the gateway with the default policy;
+#      echoguardd on the gateway with the default policy (on_drop = flow:
+#      a blocked upload's connection is reset);
 #   3. microphone muted: the device keeps its keep-alives, and tries to
 #      upload voice it should not -- watch it being dropped;
 #   4. microphone on, a person talks: the voice goes through;
 #   5. muted again, an upload is blocked on the Echo's one connection,
 #      then the microphone is switched on: how long until its voice gets
-#      through (the simulated Echo reconnects when its connection stalls);
+#      through (the simulated Echo reconnects when its connection is
+#      reset or stalls, with a back-off from 1 s);
 #   6. shows the owner's view: `echoguard status` and `echoguard report`
 #      (the SVG is kept as BUILD_DIR/demo-report.svg);
 #   7. stops the daemon and shows its exit statistics entry in journald.
@@ -43,7 +45,8 @@ eg_server 443 "$EG_TMP/srv-muted.jsonl"
 say "microphone MUTED: keep-alives + injected voice uploads (20 s)"
 in_dev /usr/bin/python3 "$EG_SIM" live --server "$EG_CLOUD_IP:443" --scenario muted \
 	--seed 21 --inject voice --duration 40 --speed 2 --param inject_period=12 \
-	--param ka_period=10 --mic-file "$EG_TMP/mic" --log "$EG_TMP/muted.jsonl" 2>/dev/null
+	--param ka_period=10 --reconnect --ping-timeout 5 --mic-file "$EG_TMP/mic" \
+	--log "$EG_TMP/muted.jsonl" 2>/dev/null
 echo "device sent: keep-alive $(eg_sum_log "$EG_TMP/muted.jsonl" send keepalive) B, injected voice $(eg_sum_log "$EG_TMP/muted.jsonl" send inject_voice) B"
 echo "cloud got:   keep-alive $(eg_sum_log "$EG_TMP/srv-muted.jsonl" msg keepalive) B, injected voice $(eg_sum_log "$EG_TMP/srv-muted.jsonl" msg inject_voice) B"
 say "microphone ON, a person talks (30 s)"
@@ -68,7 +71,7 @@ wait $SIM
 line=$(/usr/bin/python3 "$(dirname "$0")/unmute-report.py" "$EG_TMP/unmute.jsonl" \
 	"$EG_TMP/srv-unmute.jsonl" "$T_UNMUTE")
 f() { echo "$line" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
-echo "muted upload bytes the cloud got: $(f muted_voice_got_B); the Echo reconnected $(f reconnects) time(s) (its ping timeout: 5 s)"
+echo "muted upload bytes the cloud got: $(f muted_voice_got_B); the Echo reconnected $(f reconnects) time(s) (ping timeout 5 s, back-off from 1 s)"
 echo "after unmuting, the first voice upload reached the cloud after $(f first_voice_got_s) s"
 
 # one statistics entry (every 5 s) after the last upload closed

@@ -15,7 +15,7 @@ eg_journald
 eg_config "$EG_TMP/eg.ini" "[daemon]" "queues = 0" "stats_interval = 1" \
 	"[device]" "address = $EG_DEV_IP" "[model]" "path = $EG_TMP/model.egf" \
 	"[microphone]" "source = fixed" "value = muted" \
-	"[policy]" "drop_classes = none" "muted_budget = 3072"
+	"[policy]" "drop_classes = none" "muted_budget = 3072" "on_drop = packet"
 eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
 DPID=$EG_DAEMON_PID
 E=$BUILD/tests/e2e/egpkt

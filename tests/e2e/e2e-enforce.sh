@@ -36,7 +36,7 @@ eg_config "$EG_TMP/eg.ini" \
 	"[device]" "address = $EG_DEV_IP" \
 	"[model]" "path = $EG_TMP/model.egf" \
 	"[microphone]" "source = file" "path = $EG_TMP/mic" "poll_interval_ms = 50" \
-	"[policy]" "drop_classes = not_justified" "min_confidence = 0.5" \
+	"[policy]" "drop_classes = not_justified" "min_confidence = 0.5" "on_drop = packet" \
 	"[log]" "level = debug" "drop_event_rate = 100000"
 "$BUILD/src/echoguardd" --check-config -c "$EG_TMP/eg.ini" >/dev/null ||
 	eg_fail "config rejected"

@@ -26,7 +26,7 @@ for mode in open closed; do
 		"[device]" "address = $EG_DEV_IP" \
 		"[model]" "path = $EG_TMP/model.egf" \
 		"[microphone]" "source = fixed" "value = 1" \
-		"[policy]" "drop_classes = not_justified"
+		"[policy]" "drop_classes = not_justified" "on_drop = packet"
 	eg_daemon "$BUILD" "$EG_TMP/$mode.ini" "$EG_TMP/$mode.log"
 	check "fail=$mode: traffic passes through the running daemon" ping_ok
 	kill -9 $EG_DAEMON_PID

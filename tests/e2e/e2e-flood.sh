@@ -22,7 +22,7 @@ eg_config "$EG_TMP/eg.ini" \
 	"[daemon]" "queues = 0" "fail = closed" "queue_maxlen = 65536" "stats_interval = 1" \
 	"[device]" "address = $EG_DEV_IP" \
 	"[model]" "path = $EG_TMP/model.egf" \
-	"[flows]" "capacity = 16384"
+	"[flows]" "capacity = 16384" "[policy]" "on_drop = packet"
 eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
 DPID=$EG_DAEMON_PID
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$DPID/status; }

@@ -20,7 +20,7 @@ in_cloud iptables -A INPUT -p tcp --dport 4433 -j DROP
 eg_config "$EG_TMP/eg.ini" \
 	"[daemon]" "queues = 0-3" "stats_interval = 1" \
 	"[model]" "path = $EG_TMP/model.egf" \
-	"[microphone]" "source = fixed" "value = 1"
+	"[microphone]" "source = fixed" "value = 1" "[policy]" "on_drop = packet"
 eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
 DPID=$EG_DAEMON_PID
 threads=$(grep -l '^eg-queue-' /proc/$DPID/task/*/comm 2>/dev/null | wc -l)

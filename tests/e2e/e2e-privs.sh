@@ -47,7 +47,8 @@ run_case() {
 	local what=$1 uid=$2 log=$EG_TMP/daemon-$3.log
 	shift 3
 	eg_config "$EG_TMP/eg.ini" "[daemon]" "queues = 0" "$@" \
-		"[device]" "address = $EG_DEV_IP" "[model]" "path = $EG_TMP/model.egf"
+		"[device]" "address = $EG_DEV_IP" "[model]" "path = $EG_TMP/model.egf" \
+		"[policy]" "on_drop = packet"
 	eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$log"
 	local pid=$EG_DAEMON_PID
 	sleep 0.5

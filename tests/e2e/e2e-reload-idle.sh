@@ -14,7 +14,8 @@
 . "$(dirname "$0")/lib.sh"
 eg_daemon_setup "$1"
 eg_config "$EG_TMP/eg.ini" "[daemon]" "queues = 0" "recv_timeout_ms = 60000" \
-	"[device]" "address = $EG_DEV_IP" "[model]" "path = $EG_TMP/model.egf"
+	"[device]" "address = $EG_DEV_IP" "[model]" "path = $EG_TMP/model.egf" \
+	"[policy]" "on_drop = packet"
 SOCK=$EG_TMP/notify.sock
 /usr/bin/python3 -c 'import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -25,7 +25,7 @@ CONF=(	"[daemon]" "queues = 0" "fail = open" "stats_interval = 1"
 	"[device]" "address = $EG_DEV_IP"
 	"[model]" "path = $EG_TMP/model.egf"
 	"[microphone]" "source = fixed" "value = 1"
-	"[policy]" "drop_classes = not_justified" )
+	"[policy]" "drop_classes = not_justified" "on_drop = packet" )
 eg_config "$EG_TMP/eg.ini" "${CONF[@]}"
 eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
 DPID=$EG_DAEMON_PID

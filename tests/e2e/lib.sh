@@ -109,7 +109,8 @@ eg_queue_backend() {
 # eg_queue_rule QUEUE_SPEC open|closed [FLOW_MARK]
 # Queue the device's TCP with the cloud, both ways. QUEUE_SPEC: "0" or "0:3"
 # (balanced). With a flow mark, install the on_drop = flow rules first
-# (the same as packaging/rules/echoguard.rules).
+# (the same as packaging/rules/echoguard.rules). Without it, the test's
+# config must say on_drop = packet: the default, flow, needs those rules.
 eg_queue_rule() {
 	local spec=$1 fail=$2 mark=$3 bypass= target
 	[ "$fail" = open ] && bypass=--queue-bypass

@@ -79,6 +79,8 @@ static void test_defaults(void)
 	CHECK_NEAR(d.policy.min_confidence, 0.7, 0);
 	CHECK_EQ(d.model.features, EG_FEATURES_SHAPE); /* the shipped model */
 	CHECK(d.policy.remember_drops);
+	CHECK_EQ(d.policy.on_drop, EG_ON_DROP_FLOW); /* docs/config.md */
+	CHECK_EQ(d.policy.flow_mark, 0x4547);  /* packaging/rules */
 	CHECK_EQ(d.mic.source, EG_MIC_FIXED);
 	CHECK_EQ(d.mic.on_error, 0);           /* muted: the safe assumption */
 	CHECK_EQ(d.log.level, 6);
@@ -132,7 +134,7 @@ static const char full[] =
 	"MODE = monitor ; a comment after the value\n"
 	"drop_classes = not_justified\n"
 	"min_confidence = 0.75\n"
-	"on_drop = flow\n"
+	"on_drop = packet\n"
 	"flow_mark = 0x10\n"
 	"allow_cidrs = 10.1.2.3/8 2001:db8::/32\n"
 	"allow_sni = Device-Metrics-US.amazon.com, .example.org\n"
@@ -186,7 +188,7 @@ static void test_every_key(void)
 	CHECK_EQ(c.policy.mode, EG_MODE_MONITOR);
 	CHECK_EQ(c.policy.drop_classes, 1u << EG_CLASS_NOT_JUSTIFIED);
 	CHECK_NEAR(c.policy.min_confidence, 0.75, 0);
-	CHECK_EQ(c.policy.on_drop, EG_ON_DROP_FLOW);
+	CHECK_EQ(c.policy.on_drop, EG_ON_DROP_PACKET); /* not the default */
 	CHECK_EQ(c.policy.flow_mark, 16);
 	CHECK_EQ(c.policy.n_allow_cidrs, 2);
 	CHECK_EQ(c.policy.allow_cidrs[0].prefix, 8);

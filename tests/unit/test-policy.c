@@ -165,6 +165,7 @@ static void test_classes_and_confidence(void)
 
 	eg_config_default(&c);
 	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
+	c.policy.on_drop = EG_ON_DROP_PACKET; /* flow (the default): below */
 	p = make_policy(&c);
 	memset(&flow, 0, sizeof(flow));
 
@@ -284,6 +285,7 @@ static void test_dropped_ranges(void)
 
 	eg_config_default(&c);
 	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
+	c.policy.on_drop = EG_ON_DROP_PACKET; /* flow (the default): below */
 	p = make_policy(&c);
 	RUN_STEPS(p, remember);
 	eg_policy_free(p);
@@ -304,7 +306,7 @@ static void test_on_drop_flow_and_monitor(void)
 
 	eg_config_default(&c);
 	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
-	c.policy.on_drop = EG_ON_DROP_FLOW;
+	CHECK_EQ(c.policy.on_drop, EG_ON_DROP_FLOW); /* the default */
 	c.policy.flow_mark = 0xbeef;
 	p = make_policy(&c);
 	memset(&flow, 0, sizeof(flow));
@@ -397,6 +399,7 @@ static void test_allow_lists(void)
 
 	eg_config_default(&c);
 	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
+	c.policy.on_drop = EG_ON_DROP_PACKET; /* flow (the default): below */
 	CHECK_EQ(eg_cidr_parse("52.94.0.0/16", &c.policy.allow_cidrs[0]), 0);
 	CHECK_EQ(eg_cidr_parse("2001:db8:aa::/48", &c.policy.allow_cidrs[1]), 0);
 	c.policy.n_allow_cidrs = 2;
@@ -443,6 +446,7 @@ static void test_fallback_and_direction(void)
 
 	eg_config_default(&c);
 	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
+	c.policy.on_drop = EG_ON_DROP_PACKET; /* flow (the default): below */
 	p = make_policy(&c);
 	memset(&flow, 0, sizeof(flow));
 
@@ -538,6 +542,7 @@ static void test_names_and_sums(void)
 
 	eg_config_default(&c);
 	c.policy.min_confidence = 0.5; /* the boundary these cases probe */
+	c.policy.on_drop = EG_ON_DROP_PACKET; /* flow (the default): below */
 	c.policy.min_confidence = 2;
 	CHECK_EQ(eg_policy_new_names(&c, names, N_NAMES, &p, err, sizeof(err)),
 		 -EINVAL);
