@@ -246,6 +246,9 @@ static void rig_new(struct rig *g)
 
 	memset(g, 0, sizeof(*g));
 	eg_config_default(&c);
+	/* The latching rules per packet: with the default on_drop = flow a
+	 * dropped upload's later segments are FLOW_DROPPED (test-policy). */
+	c.policy.on_drop = EG_ON_DROP_PACKET;
 	eg_config_engine_params(&c, &ep);
 	CHECK_EQ(eg_engine_new(&ep, &g->e), 0);
 	CHECK_EQ(eg_policy_new_names(&c, names, N_NAMES, &g->p, err,
@@ -362,6 +365,7 @@ static void test_off(void)
 	rig_new(&g);
 	eg_policy_free(g.p);
 	eg_config_default(&c);
+	c.policy.on_drop = EG_ON_DROP_PACKET;
 	c.policy.upload_packets = 0;
 	CHECK_EQ(eg_policy_new_names(&c, names, N_NAMES, &p, err, sizeof(err)),
 		 0);
