@@ -34,13 +34,16 @@ eg_model "$BUILD" "$EG_TMP/model.egf"
 eg_cert "$EG_TMP/cert"
 echo 0 >"$EG_TMP/mic"
 # min_confidence 0.5 and drop_classes = not_justified: as e2e-enforce
-# (a small test model; the daemon's bookkeeping is under test here).
+# (a small test model; the daemon's bookkeeping is under test here), and
+# on_drop = packet: this test queues with its own rule, without the reset
+# rules on_drop = flow needs (echoguard rules up installs them).
 eg_config "$EG_TMP/eg.ini" \
 	"[daemon]" "queues = 0" "fail = open" "stats_interval = 1" \
 	"[device]" "address = $EG_DEV_IP" \
 	"[model]" "path = $EG_TMP/model.egf" \
 	"[microphone]" "source = file" "path = $EG_TMP/mic" "poll_interval_ms = 50" \
-	"[policy]" "drop_classes = not_justified" "min_confidence = 0.5"
+	"[policy]" "drop_classes = not_justified" "min_confidence = 0.5" \
+	"on_drop = packet"
 eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
 DPID=$EG_DAEMON_PID
 for k in 1 2 3; do eg_server 444$k "$EG_TMP/v$k.jsonl"; done
