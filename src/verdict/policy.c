@@ -86,6 +86,7 @@ int eg_policy_new_names(const struct eg_config *c,
 	p->up.gap_ns = c->policy.upload_gap_ns;
 	p->up.packets = c->policy.upload_packets;
 	p->up.drop_evidence = (float)c->policy.upload_evidence;
+	p->up.min_drop = c->policy.upload_min_drop;
 	/* Muted: the first packet more likely a drop class than not decides
 	 * drop (docs/uploads.md). */
 	p->up.muted_evidence = 0.0f;

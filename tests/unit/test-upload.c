@@ -102,6 +102,47 @@ static void test_drop_latches(void)
 	CHECK_EQ(u.last_ns, 3 * S + 4);
 }
 
+/* Listening: one confident packet never decides drop alone (min_drop,
+ * 2 by default); the next packets' evidence can still allow it. A run of
+ * confident packets is dropped on the min_drop-th, leaking the ones
+ * before. Muted, min_drop does not apply. */
+static void test_min_drop(void)
+{
+	struct eg_upload_state u = { 0 };
+	struct eg_upload_params save = prm;
+
+	CHECK_EQ(prm.min_drop, 2);
+	/* The wake-word record at p = 0.97 (+3.48 >= 3), then expected. */
+	CHECK_EQ(step(&u, S, 1, 0, 0.97f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 1, 1, 100, 0.05f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 2, 1, 200, 0.3f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 3, 1, 300, 0.3f), EG_UPLOAD_ALLOW);
+	CHECK_EQ(u.dropped_pkts, 0);
+	CHECK_EQ(u.leaked, 0);
+	/* An idle (justified) upload: dropped on its second packet. */
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ(step(&u, S, 1, 0, 1.0f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 1, 1, 100, 0.9f), EG_UPLOAD_DROP);
+	CHECK_EQ(u.leaked, 100);
+	/* min_drop above packets: the count allows only at min_drop. */
+	prm.min_drop = 3;
+	prm.packets = 2;
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ(step(&u, S, 1, 0, 0.97f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 1, 1, 100, 0.5f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 2, 1, 200, 0.6f), EG_UPLOAD_DROP);
+	CHECK_EQ(u.leaked, 200);
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ(step(&u, S, 1, 0, 0.6f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 1, 1, 100, 0.6f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 2, 1, 200, 0.6f), EG_UPLOAD_ALLOW);
+	/* Muted: one confident packet still drops (leak <= one record). */
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ(step(&u, S, 0, 0, 0.97f), EG_UPLOAD_DROP);
+	CHECK_EQ(u.leaked, 0);
+	prm = save;
+}
+
 /* Muting takes effect on the next packet; unmuting releases nothing. */
 static void test_mute_rules(void)
 {
@@ -277,14 +318,18 @@ static void test_policy_uploads(void)
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_ALLOW);
 	CHECK_EQ(d.cls, EG_CLASS_JUSTIFIED);
 
-	/* After a quiet gap, an unprompted upload: dropped at its first
-	 * confident packet (ln 0.99/0.01 clamps to 4 >= 3), its rest and
-	 * its retransmission too. */
+	/* After a quiet gap, an unprompted upload: its first confident
+	 * packet (ln 0.99/0.01 clamps to 4 >= 3) is not enough alone
+	 * (upload_min_drop = 2) and leaks; dropped at the second, its rest
+	 * and its retransmission too. */
 	t += 3 * S;
 	d = next(&g, t, 1, 0.995f);
+	CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_PENDING);
+	CHECK(d.upload_started);
+	d = next(&g, t += S / 50, 1, 0.995f);
 	CHECK_EQ(d.verdict, EG_VERDICT_DROP);
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
-	CHECK(d.upload_started);
 	d = next(&g, t += S / 50, 1, 0.01f);
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
 	d = seg(&g, t += S / 50, 1, g.seq - 240, 120, 0.01f);
@@ -309,7 +354,7 @@ static void test_policy_uploads(void)
 	CHECK_EQ(g.st.uploads, 4);
 	CHECK_EQ(g.st.uploads_allowed, 2);
 	CHECK_EQ(g.st.uploads_dropped, 3);
-	CHECK_EQ(g.st.upload_leak_bytes, 120);
+	CHECK_EQ(g.st.upload_leak_bytes, 240);
 	CHECK_EQ(g.st.reasons[EG_REASON_UPLOAD_DROP], 5);
 	CHECK_STREQ(eg_reason_name(EG_REASON_UPLOAD_PENDING), "upload_pending");
 	eg_policy_free(g.p);
@@ -385,6 +430,7 @@ int main(void)
 	test_llr();
 	test_allow_latches();
 	test_drop_latches();
+	test_min_drop();
 	test_mute_rules();
 	test_record();
 	test_policy_uploads();
