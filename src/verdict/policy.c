@@ -265,6 +265,25 @@ static float drop_proba(const struct eg_policy *p, const float *proba,
 	return sum;
 }
 
+/* Rule 7a, muted: the evidence of a scored upload segment. Nothing the
+ * device sends while muted is a conversation: a segment that was not let
+ * through as a short record counts as certain drop evidence (p = 1) unless
+ * the forest is confident (top class at >= min_confidence) that it is a
+ * protocol class (handshake, keep-alive, ...), not app data. */
+static float muted_proba(const struct eg_policy *p, const float *proba,
+			 unsigned top, float p_drop)
+{
+	int cls;
+
+	if (p_drop < 0)
+		return p_drop;
+	cls = p->class_map[top];
+	if (cls >= 0 && cls != EG_CLASS_EXPECTED && cls != EG_CLASS_JUSTIFIED &&
+	    cls != EG_CLASS_NOT_JUSTIFIED && proba[top] >= p->min_confidence)
+		return p_drop;
+	return 1.0f;
+}
+
 /* Rule 7a: the upload's decision with this packet as evidence. */
 static enum eg_reason upload_step(const struct eg_policy *p,
 				  struct eg_pkt_info *pi, const float *proba,
@@ -274,11 +293,13 @@ static enum eg_reason upload_step(const struct eg_policy *p,
 	struct eg_upload_state *u = &pi->flow->upload;
 	enum eg_upload_decision before = u->state, after;
 	uint32_t leaked = u->leaked;
+	float p_drop = drop_proba(p, proba, top);
 	bool started;
 
+	if (!pi->mic)
+		p_drop = muted_proba(p, proba, top, p_drop);
 	after = eg_upload_step(&p->up, u, pi->ts_ns, pi->mic, pi->pkt.seq,
-			       pi->pkt.payload_len, drop_proba(p, proba, top),
-			       &started);
+			       pi->pkt.payload_len, p_drop, &started);
 	d->upload = after;
 	d->upload_started = started;
 	if (stats) {

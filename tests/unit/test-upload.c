@@ -6,7 +6,8 @@
  * allowed upload, unmuting on a dropped one, the muted CUSUM; then the
  * policy's rule 7a on TLS segments run through the real engine: an allowed
  * upload is never holed, a dropped one drops its rest and retransmissions,
- * keep-alive series pass while muted, the counters.
+ * keep-alive series pass while muted, a muted upload's first segment is
+ * dropped unless confidently a protocol class, the counters.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -224,7 +225,7 @@ static const char *const names[] = {
 	"expected", "justified", "not_justified", "syn", "handshake", "ack",
 	"retransmit", "not_relevant",
 };
-enum { I_EXPECTED, I_JUSTIFIED };
+enum { I_EXPECTED, I_JUSTIFIED, I_HANDSHAKE = 4 };
 #define N_NAMES 8
 
 struct rig {
@@ -235,14 +236,14 @@ struct rig {
 };
 
 /* An IPv4 TCP segment device:50000 -> server:443 carrying one TLS
- * app-data record of rec bytes (header included) at seq. */
-static struct eg_decision seg(struct rig *g, uint64_t t, int mic,
-			      uint32_t seq, uint16_t rec, float pdrop)
+ * app-data record of rec bytes (header included) at seq, decided with the
+ * forest's probabilities pr (top: the argmax). */
+static struct eg_decision seg_pr(struct rig *g, uint64_t t, int mic,
+				 uint32_t seq, uint16_t rec, const float *pr,
+				 unsigned top)
 {
-	unsigned top = pdrop > 0.5f ? I_JUSTIFIED : I_EXPECTED;
 	uint8_t b[1600] = { 0x45 };
 	uint16_t total = (uint16_t)(40 + rec);
-	float pr[N_NAMES];
 	struct eg_pkt_info pi;
 	struct eg_decision d;
 
@@ -261,13 +262,21 @@ static struct eg_decision seg(struct rig *g, uint64_t t, int mic,
 	b[40] = 0x17, b[41] = 3, b[42] = 3;
 	b[43] = (uint8_t)((rec - 5) >> 8), b[44] = (uint8_t)(rec - 5);
 	eg_engine_process(g->e, EG_LINK_RAW, b, total, total, t, mic, &pi);
-	/* The forest's probabilities: pdrop for justified (a drop class),
-	 * the rest for expected. */
-	memset(pr, 0, sizeof(pr));
-	pr[I_JUSTIFIED] = pdrop;
-	pr[I_EXPECTED] = 1.0f - pdrop;
 	eg_policy_decide(g->p, &pi, pr, top, &g->st, &d);
 	return d;
+}
+
+/* The forest's probabilities: pdrop for justified (a drop class), the
+ * rest for expected. */
+static struct eg_decision seg(struct rig *g, uint64_t t, int mic,
+			      uint32_t seq, uint16_t rec, float pdrop)
+{
+	float pr[N_NAMES] = { 0 };
+
+	pr[I_JUSTIFIED] = pdrop;
+	pr[I_EXPECTED] = 1.0f - pdrop;
+	return seg_pr(g, t, mic, seq, rec, pr,
+		      pdrop > 0.5f ? I_JUSTIFIED : I_EXPECTED);
 }
 
 static struct eg_decision next(struct rig *g, uint64_t t, int mic,
@@ -396,6 +405,41 @@ static void test_keepalive(void)
 	eg_engine_free(g.e);
 }
 
+/* Muted: an upload segment is dropped on its first packet unless the
+ * forest is confident (>= min_confidence) it is a protocol class; the
+ * forest calling it "expected" app data does not let it through (the
+ * first voice record of a muted upload, e2e-recover). */
+static void test_muted_first(void)
+{
+	float pr[N_NAMES] = { 0 };
+	struct eg_decision d;
+	struct rig g;
+	uint64_t t = 100 * S;
+
+	rig_new(&g);
+	d = seg(&g, t, 0, g.seq, 120, 0.1f);       /* expected at 0.9 */
+	g.seq += 120;
+	CHECK_EQ(d.verdict, EG_VERDICT_DROP);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
+	CHECK(d.upload_started);
+	CHECK_EQ(g.st.upload_leak_bytes, 0);
+	/* A confident protocol class passes (pending, never allowed). */
+	pr[I_HANDSHAKE] = 0.8f, pr[I_EXPECTED] = 0.2f;
+	d = seg_pr(&g, t += 3 * S, 0, g.seq, 120, pr, I_HANDSHAKE);
+	g.seq += 120;
+	CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_PENDING);
+	/* Not confident (0.6 < 0.7): dropped. */
+	pr[I_HANDSHAKE] = 0.6f, pr[I_EXPECTED] = 0.4f;
+	d = seg_pr(&g, t += S / 50, 0, g.seq, 120, pr, I_HANDSHAKE);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
+	/* Listening, the same "expected" packet is evidence as before. */
+	d = seg(&g, t += 3 * S, 1, g.seq + 120, 120, 0.1f);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_PENDING);
+	eg_policy_free(g.p);
+	eg_engine_free(g.e);
+}
+
 /* upload_packets = 0: the per-packet policy of before. */
 static void test_off(void)
 {
@@ -435,6 +479,7 @@ int main(void)
 	test_record();
 	test_policy_uploads();
 	test_keepalive();
+	test_muted_first();
 	test_off();
 	return eg_test_done();
 }
