@@ -269,13 +269,14 @@ static float drop_proba(const struct eg_policy *p, const float *proba,
  * device sends while muted is a conversation: a segment that was not let
  * through as a short record counts as certain drop evidence (p = 1) unless
  * the forest is confident (top class at >= min_confidence) that it is a
- * protocol class (handshake, keep-alive, ...), not app data. */
+ * protocol class (handshake, keep-alive, ...), not app data. Only when
+ * not_justified (muted app data) is a drop class. */
 static float muted_proba(const struct eg_policy *p, const float *proba,
 			 unsigned top, float p_drop)
 {
 	int cls;
 
-	if (p_drop < 0)
+	if (p_drop < 0 || !(p->drop_classes & (1u << EG_CLASS_NOT_JUSTIFIED)))
 		return p_drop;
 	cls = p->class_map[top];
 	if (cls >= 0 && cls != EG_CLASS_EXPECTED && cls != EG_CLASS_JUSTIFIED &&

@@ -305,6 +305,20 @@ static void rig_new(struct rig *g)
 	g->seq = 1000;
 }
 
+/* Replace the rig's policy with one made from c. */
+static void rig_policy(struct rig *g, const struct eg_config *c)
+{
+	struct eg_policy *p = NULL;
+	char err[256];
+
+	g->p = eg_policy_free(g->p);
+	CHECK_EQ(eg_policy_new_names(c, names, N_NAMES, &p, err, sizeof(err)),
+		 0);
+	if (!p)
+		exit(1);
+	g->p = p;
+}
+
 static void test_policy_uploads(void)
 {
 	struct eg_decision d;
@@ -412,6 +426,7 @@ static void test_keepalive(void)
 static void test_muted_first(void)
 {
 	float pr[N_NAMES] = { 0 };
+	struct eg_config c;
 	struct eg_decision d;
 	struct rig g;
 	uint64_t t = 100 * S;
@@ -434,7 +449,17 @@ static void test_muted_first(void)
 	d = seg_pr(&g, t += S / 50, 0, g.seq, 120, pr, I_HANDSHAKE);
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
 	/* Listening, the same "expected" packet is evidence as before. */
-	d = seg(&g, t += 3 * S, 1, g.seq + 120, 120, 0.1f);
+	g.seq += 120;
+	d = seg(&g, t += 3 * S, 1, g.seq, 120, 0.1f);
+	g.seq += 120;
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_PENDING);
+	/* not_justified not a drop class (e2e-budget's drop_classes = none):
+	 * the rule does not apply, the forest's evidence decides. */
+	eg_config_default(&c);
+	c.policy.drop_classes = 1u << EG_CLASS_JUSTIFIED;
+	rig_policy(&g, &c);
+	d = seg(&g, t += 3 * S, 0, g.seq, 120, 0.1f);
+	CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_PENDING);
 	eg_policy_free(g.p);
 	eg_engine_free(g.e);
@@ -444,19 +469,12 @@ static void test_muted_first(void)
 static void test_off(void)
 {
 	struct eg_config c;
-	struct eg_policy *p = NULL;
 	struct rig g;
-	char err[256];
 
 	rig_new(&g);
-	eg_policy_free(g.p);
 	eg_config_default(&c);
 	c.policy.upload_packets = 0;
-	CHECK_EQ(eg_policy_new_names(&c, names, N_NAMES, &p, err, sizeof(err)),
-		 0);
-	if (!p)
-		exit(1);
-	g.p = p;
+	rig_policy(&g, &c);
 	CHECK_EQ(next(&g, 10 * S, 1, 0.1f).reason,
 		 EG_REASON_CLASS_ACCEPT);
 	CHECK_EQ(next(&g, 10 * S + 1, 1, 0.9f).reason,
