@@ -91,6 +91,7 @@ static const struct key_def keys[] = {
 	{ "policy", "upload_gap", K_SECONDS, OFF(policy.upload_gap_ns), 0.01, 60, NULL },
 	{ "policy", "upload_packets", K_UINT, OFF(policy.upload_packets), 0, 1000, NULL },
 	{ "policy", "upload_evidence", K_DOUBLE, OFF(policy.upload_evidence), 0.1, 40, NULL },
+	{ "policy", "upload_min_drop", K_UINT, OFF(policy.upload_min_drop), 1, 1000, NULL },
 	{ "microphone", "source", K_ENUM, OFF(mic.source), 0, 0, source_names },
 	{ "microphone", "path", K_PATH, OFF(mic.path), 0, 0, NULL },
 	{ "microphone", "chip", K_PATH, OFF(mic.chip), 0, 0, NULL },
@@ -140,6 +141,7 @@ void eg_config_default(struct eg_config *c)
 	c->policy.upload_gap_ns = 1000000000ull;  /* docs/uploads.md */
 	c->policy.upload_packets = 4;
 	c->policy.upload_evidence = 3.0;
+	c->policy.upload_min_drop = 2;
 	c->mic.source = EG_MIC_FIXED;
 	c->mic.value = 1;
 	c->mic.on_error = 0;
@@ -671,13 +673,15 @@ int eg_config_dump(const struct eg_config *c, FILE *f)
 		fputs(c->policy.allow_sni[i], f);
 	}
 	fprintf(f, "\nremember_drops = %s\nmuted_budget = %u\nupload_gap = %.17g\n"
-		"upload_packets = %u\nupload_evidence = %.17g\n\n[microphone]\nsource = %s\n"
+		"upload_packets = %u\nupload_evidence = %.17g\nupload_min_drop = %u\n"
+		"\n[microphone]\nsource = %s\n"
 		"path = \"%s\"\nchip = \"%s\"\nline = %u\nactive_low = %s\nvalue = %s\n"
 		"on_error = %s\npoll_interval_ms = %u\n\n[log]\nlevel = %s\n"
 		"drop_event_rate = %u\n",
 		c->policy.remember_drops ? "true" : "false",
 		c->policy.muted_budget, c->policy.upload_gap_ns / 1e9,
 		c->policy.upload_packets, c->policy.upload_evidence,
+		c->policy.upload_min_drop,
 		source_names[c->mic.source], c->mic.path, c->mic.chip,
 		c->mic.line, c->mic.active_low ? "true" : "false",
 		mic_state_names[!!c->mic.value],

@@ -86,6 +86,7 @@ int eg_policy_new_names(const struct eg_config *c,
 	p->up.gap_ns = c->policy.upload_gap_ns;
 	p->up.packets = c->policy.upload_packets;
 	p->up.drop_evidence = (float)c->policy.upload_evidence;
+	p->up.min_drop = c->policy.upload_min_drop;
 	/* Muted: the first packet more likely a drop class than not decides
 	 * drop (docs/uploads.md). */
 	p->up.muted_evidence = 0.0f;
@@ -264,6 +265,26 @@ static float drop_proba(const struct eg_policy *p, const float *proba,
 	return sum;
 }
 
+/* Rule 7a, muted: the evidence of a scored upload segment. Nothing the
+ * device sends while muted is a conversation: a segment that was not let
+ * through as a short record counts as certain drop evidence (p = 1) unless
+ * the forest is confident (top class at >= min_confidence) that it is a
+ * protocol class (handshake, keep-alive, ...), not app data. Only when
+ * not_justified (muted app data) is a drop class. */
+static float muted_proba(const struct eg_policy *p, const float *proba,
+			 unsigned top, float p_drop)
+{
+	int cls;
+
+	if (p_drop < 0 || !(p->drop_classes & (1u << EG_CLASS_NOT_JUSTIFIED)))
+		return p_drop;
+	cls = p->class_map[top];
+	if (cls >= 0 && cls != EG_CLASS_EXPECTED && cls != EG_CLASS_JUSTIFIED &&
+	    cls != EG_CLASS_NOT_JUSTIFIED && proba[top] >= p->min_confidence)
+		return p_drop;
+	return 1.0f;
+}
+
 /* Rule 7a: the upload's decision with this packet as evidence. */
 static enum eg_reason upload_step(const struct eg_policy *p,
 				  struct eg_pkt_info *pi, const float *proba,
@@ -273,11 +294,13 @@ static enum eg_reason upload_step(const struct eg_policy *p,
 	struct eg_upload_state *u = &pi->flow->upload;
 	enum eg_upload_decision before = u->state, after;
 	uint32_t leaked = u->leaked;
+	float p_drop = drop_proba(p, proba, top);
 	bool started;
 
+	if (!pi->mic)
+		p_drop = muted_proba(p, proba, top, p_drop);
 	after = eg_upload_step(&p->up, u, pi->ts_ns, pi->mic, pi->pkt.seq,
-			       pi->pkt.payload_len, drop_proba(p, proba, top),
-			       &started);
+			       pi->pkt.payload_len, p_drop, &started);
 	d->upload = after;
 	d->upload_started = started;
 	if (stats) {

@@ -30,6 +30,7 @@ void eg_upload_params_default(struct eg_upload_params *p)
 	p->gap_ns = 1000000000ull;
 	p->packets = 4;
 	p->drop_evidence = 3.0f;
+	p->min_drop = 2;
 	p->muted_evidence = eg_upload_llr(0.7f);   /* min_confidence 0.7 */
 }
 
@@ -88,10 +89,13 @@ static enum eg_upload_decision test(const struct eg_upload_params *p,
 		return u->evidence >= p->muted_evidence ? EG_UPLOAD_DROP :
 		       EG_UPLOAD_PENDING;
 	}
+	/* Listening: never drop on fewer than min_drop scored packets (one
+	 * confident packet must not end a real conversation). */
 	u->evidence += eg_upload_llr(p_drop);
-	if (u->evidence >= p->drop_evidence)
+	if (u->evidence >= p->drop_evidence && u->scored >= p->min_drop)
 		return EG_UPLOAD_DROP;
-	if (u->evidence <= -p->drop_evidence || u->scored >= p->packets)
+	if (u->evidence <= -p->drop_evidence ||
+	    (u->scored >= p->packets && u->scored >= p->min_drop))
 		return EG_UPLOAD_ALLOW;
 	return EG_UPLOAD_PENDING;
 }

@@ -6,7 +6,8 @@
  * allowed upload, unmuting on a dropped one, the muted CUSUM; then the
  * policy's rule 7a on TLS segments run through the real engine: an allowed
  * upload is never holed, a dropped one drops its rest and retransmissions,
- * keep-alive series pass while muted, the counters.
+ * keep-alive series pass while muted, a muted upload's first segment is
+ * dropped unless confidently a protocol class, the counters.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -102,6 +103,47 @@ static void test_drop_latches(void)
 	CHECK_EQ(u.last_ns, 3 * S + 4);
 }
 
+/* Listening: one confident packet never decides drop alone (min_drop,
+ * 2 by default); the next packets' evidence can still allow it. A run of
+ * confident packets is dropped on the min_drop-th, leaking the ones
+ * before. Muted, min_drop does not apply. */
+static void test_min_drop(void)
+{
+	struct eg_upload_state u = { 0 };
+	struct eg_upload_params save = prm;
+
+	CHECK_EQ(prm.min_drop, 2);
+	/* The wake-word record at p = 0.97 (+3.48 >= 3), then expected. */
+	CHECK_EQ(step(&u, S, 1, 0, 0.97f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 1, 1, 100, 0.05f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 2, 1, 200, 0.3f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 3, 1, 300, 0.3f), EG_UPLOAD_ALLOW);
+	CHECK_EQ(u.dropped_pkts, 0);
+	CHECK_EQ(u.leaked, 0);
+	/* An idle (justified) upload: dropped on its second packet. */
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ(step(&u, S, 1, 0, 1.0f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 1, 1, 100, 0.9f), EG_UPLOAD_DROP);
+	CHECK_EQ(u.leaked, 100);
+	/* min_drop above packets: the count allows only at min_drop. */
+	prm.min_drop = 3;
+	prm.packets = 2;
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ(step(&u, S, 1, 0, 0.97f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 1, 1, 100, 0.5f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 2, 1, 200, 0.6f), EG_UPLOAD_DROP);
+	CHECK_EQ(u.leaked, 200);
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ(step(&u, S, 1, 0, 0.6f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 1, 1, 100, 0.6f), EG_UPLOAD_PENDING);
+	CHECK_EQ(step(&u, S + 2, 1, 200, 0.6f), EG_UPLOAD_ALLOW);
+	/* Muted: one confident packet still drops (leak <= one record). */
+	memset(&u, 0, sizeof(u));
+	CHECK_EQ(step(&u, S, 0, 0, 0.97f), EG_UPLOAD_DROP);
+	CHECK_EQ(u.leaked, 0);
+	prm = save;
+}
+
 /* Muting takes effect on the next packet; unmuting releases nothing. */
 static void test_mute_rules(void)
 {
@@ -183,7 +225,7 @@ static const char *const names[] = {
 	"expected", "justified", "not_justified", "syn", "handshake", "ack",
 	"retransmit", "not_relevant",
 };
-enum { I_EXPECTED, I_JUSTIFIED };
+enum { I_EXPECTED, I_JUSTIFIED, I_HANDSHAKE = 4 };
 #define N_NAMES 8
 
 struct rig {
@@ -194,14 +236,14 @@ struct rig {
 };
 
 /* An IPv4 TCP segment device:50000 -> server:443 carrying one TLS
- * app-data record of rec bytes (header included) at seq. */
-static struct eg_decision seg(struct rig *g, uint64_t t, int mic,
-			      uint32_t seq, uint16_t rec, float pdrop)
+ * app-data record of rec bytes (header included) at seq, decided with the
+ * forest's probabilities pr (top: the argmax). */
+static struct eg_decision seg_pr(struct rig *g, uint64_t t, int mic,
+				 uint32_t seq, uint16_t rec, const float *pr,
+				 unsigned top)
 {
-	unsigned top = pdrop > 0.5f ? I_JUSTIFIED : I_EXPECTED;
 	uint8_t b[1600] = { 0x45 };
 	uint16_t total = (uint16_t)(40 + rec);
-	float pr[N_NAMES];
 	struct eg_pkt_info pi;
 	struct eg_decision d;
 
@@ -220,13 +262,21 @@ static struct eg_decision seg(struct rig *g, uint64_t t, int mic,
 	b[40] = 0x17, b[41] = 3, b[42] = 3;
 	b[43] = (uint8_t)((rec - 5) >> 8), b[44] = (uint8_t)(rec - 5);
 	eg_engine_process(g->e, EG_LINK_RAW, b, total, total, t, mic, &pi);
-	/* The forest's probabilities: pdrop for justified (a drop class),
-	 * the rest for expected. */
-	memset(pr, 0, sizeof(pr));
-	pr[I_JUSTIFIED] = pdrop;
-	pr[I_EXPECTED] = 1.0f - pdrop;
 	eg_policy_decide(g->p, &pi, pr, top, &g->st, &d);
 	return d;
+}
+
+/* The forest's probabilities: pdrop for justified (a drop class), the
+ * rest for expected. */
+static struct eg_decision seg(struct rig *g, uint64_t t, int mic,
+			      uint32_t seq, uint16_t rec, float pdrop)
+{
+	float pr[N_NAMES] = { 0 };
+
+	pr[I_JUSTIFIED] = pdrop;
+	pr[I_EXPECTED] = 1.0f - pdrop;
+	return seg_pr(g, t, mic, seq, rec, pr,
+		      pdrop > 0.5f ? I_JUSTIFIED : I_EXPECTED);
 }
 
 static struct eg_decision next(struct rig *g, uint64_t t, int mic,
@@ -258,6 +308,20 @@ static void rig_new(struct rig *g)
 	g->seq = 1000;
 }
 
+/* Replace the rig's policy with one made from c. */
+static void rig_policy(struct rig *g, const struct eg_config *c)
+{
+	struct eg_policy *p = NULL;
+	char err[256];
+
+	g->p = eg_policy_free(g->p);
+	CHECK_EQ(eg_policy_new_names(c, names, N_NAMES, &p, err, sizeof(err)),
+		 0);
+	if (!p)
+		exit(1);
+	g->p = p;
+}
+
 static void test_policy_uploads(void)
 {
 	struct eg_decision d;
@@ -280,14 +344,18 @@ static void test_policy_uploads(void)
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_ALLOW);
 	CHECK_EQ(d.cls, EG_CLASS_JUSTIFIED);
 
-	/* After a quiet gap, an unprompted upload: dropped at its first
-	 * confident packet (ln 0.99/0.01 clamps to 4 >= 3), its rest and
-	 * its retransmission too. */
+	/* After a quiet gap, an unprompted upload: its first confident
+	 * packet (ln 0.99/0.01 clamps to 4 >= 3) is not enough alone
+	 * (upload_min_drop = 2) and leaks; dropped at the second, its rest
+	 * and its retransmission too. */
 	t += 3 * S;
 	d = next(&g, t, 1, 0.995f);
+	CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_PENDING);
+	CHECK(d.upload_started);
+	d = next(&g, t += S / 50, 1, 0.995f);
 	CHECK_EQ(d.verdict, EG_VERDICT_DROP);
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
-	CHECK(d.upload_started);
 	d = next(&g, t += S / 50, 1, 0.01f);
 	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
 	d = seg(&g, t += S / 50, 1, g.seq - 240, 120, 0.01f);
@@ -312,7 +380,7 @@ static void test_policy_uploads(void)
 	CHECK_EQ(g.st.uploads, 4);
 	CHECK_EQ(g.st.uploads_allowed, 2);
 	CHECK_EQ(g.st.uploads_dropped, 3);
-	CHECK_EQ(g.st.upload_leak_bytes, 120);
+	CHECK_EQ(g.st.upload_leak_bytes, 240);
 	CHECK_EQ(g.st.reasons[EG_REASON_UPLOAD_DROP], 5);
 	CHECK_STREQ(eg_reason_name(EG_REASON_UPLOAD_PENDING), "upload_pending");
 	eg_policy_free(g.p);
@@ -354,24 +422,63 @@ static void test_keepalive(void)
 	eg_engine_free(g.e);
 }
 
+/* Muted: an upload segment is dropped on its first packet unless the
+ * forest is confident (>= min_confidence) it is a protocol class; the
+ * forest calling it "expected" app data does not let it through (the
+ * first voice record of a muted upload, e2e-recover). */
+static void test_muted_first(void)
+{
+	float pr[N_NAMES] = { 0 };
+	struct eg_config c;
+	struct eg_decision d;
+	struct rig g;
+	uint64_t t = 100 * S;
+
+	rig_new(&g);
+	d = seg(&g, t, 0, g.seq, 120, 0.1f);       /* expected at 0.9 */
+	g.seq += 120;
+	CHECK_EQ(d.verdict, EG_VERDICT_DROP);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
+	CHECK(d.upload_started);
+	CHECK_EQ(g.st.upload_leak_bytes, 0);
+	/* A confident protocol class passes (pending, never allowed). */
+	pr[I_HANDSHAKE] = 0.8f, pr[I_EXPECTED] = 0.2f;
+	d = seg_pr(&g, t += 3 * S, 0, g.seq, 120, pr, I_HANDSHAKE);
+	g.seq += 120;
+	CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_PENDING);
+	/* Not confident (0.6 < 0.7): dropped. */
+	pr[I_HANDSHAKE] = 0.6f, pr[I_EXPECTED] = 0.4f;
+	d = seg_pr(&g, t += S / 50, 0, g.seq, 120, pr, I_HANDSHAKE);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_DROP);
+	/* Listening, the same "expected" packet is evidence as before. */
+	g.seq += 120;
+	d = seg(&g, t += 3 * S, 1, g.seq, 120, 0.1f);
+	g.seq += 120;
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_PENDING);
+	/* not_justified not a drop class (e2e-budget's drop_classes = none):
+	 * the rule does not apply, the forest's evidence decides. */
+	eg_config_default(&c);
+	c.policy.drop_classes = 1u << EG_CLASS_JUSTIFIED;
+	rig_policy(&g, &c);
+	d = seg(&g, t += 3 * S, 0, g.seq, 120, 0.1f);
+	CHECK_EQ(d.verdict, EG_VERDICT_ACCEPT);
+	CHECK_EQ(d.reason, EG_REASON_UPLOAD_PENDING);
+	eg_policy_free(g.p);
+	eg_engine_free(g.e);
+}
+
 /* upload_packets = 0: the per-packet policy of before. */
 static void test_off(void)
 {
 	struct eg_config c;
-	struct eg_policy *p = NULL;
 	struct rig g;
-	char err[256];
 
 	rig_new(&g);
-	eg_policy_free(g.p);
 	eg_config_default(&c);
 	c.policy.on_drop = EG_ON_DROP_PACKET;
 	c.policy.upload_packets = 0;
-	CHECK_EQ(eg_policy_new_names(&c, names, N_NAMES, &p, err, sizeof(err)),
-		 0);
-	if (!p)
-		exit(1);
-	g.p = p;
+	rig_policy(&g, &c);
 	CHECK_EQ(next(&g, 10 * S, 1, 0.1f).reason,
 		 EG_REASON_CLASS_ACCEPT);
 	CHECK_EQ(next(&g, 10 * S + 1, 1, 0.9f).reason,
@@ -389,10 +496,12 @@ int main(void)
 	test_llr();
 	test_allow_latches();
 	test_drop_latches();
+	test_min_drop();
 	test_mute_rules();
 	test_record();
 	test_policy_uploads();
 	test_keepalive();
+	test_muted_first();
 	test_off();
 	return eg_test_done();
 }

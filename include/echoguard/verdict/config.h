@@ -101,6 +101,8 @@ struct eg_config_policy {
 	uint64_t upload_gap_ns;        /* quiet gap ending an upload; 1 s */
 	uint32_t upload_packets;       /* 0 = per-packet verdicts; default 4 */
 	double upload_evidence;        /* log-odds threshold; default 3 */
+	uint32_t upload_min_drop;      /* listening: scored packets a drop
+					  needs at least; default 2 */
 };
 
 struct eg_config {

@@ -8,9 +8,12 @@
  *
  *   evidence = sum over the scored packets of clamp(ln(p / (1 - p)), +-4)
  *              p = the forest's probability of the drop classes together
- *   listening: drop  as soon as evidence >= drop_evidence,
+ *   listening: drop  as soon as evidence >= drop_evidence and at least
+ *              min_drop packets were scored (one confident packet
+ *              never decides drop alone),
  *              allow as soon as evidence <= -drop_evidence, or when
- *              `packets` packets were scored without a drop;
+ *              max(packets, min_drop) packets were scored without a
+ *              drop;
  *   muted:     drop  as soon as evidence >= muted_evidence (ln of the
  *              odds of min_confidence: one confident packet), allow only
  *              on evidence <= -drop_evidence; otherwise keep testing.
@@ -56,6 +59,8 @@ struct eg_upload_params {
 				    packets without a drop; 0 = upload
 				    decisions off (per-packet policy) */
 	float drop_evidence;     /* listening threshold (log-odds); 3.0 */
+	unsigned min_drop;       /* listening: scored packets a drop needs
+				    at least; 2 (upload_min_drop) */
 	float muted_evidence;    /* muted drop threshold (log-odds); the
 				    policy sets ln(mc / (1 - mc)) from
 				    min_confidence mc */
