@@ -459,6 +459,7 @@ static void test_muted_first(void)
 	/* not_justified not a drop class (e2e-budget's drop_classes = none):
 	 * the rule does not apply, the forest's evidence decides. */
 	eg_config_default(&c);
+	c.policy.on_drop = EG_ON_DROP_PACKET;
 	c.policy.drop_classes = 1u << EG_CLASS_JUSTIFIED;
 	rig_policy(&g, &c);
 	d = seg(&g, t += 3 * S, 0, g.seq, 120, 0.1f);
