@@ -238,6 +238,22 @@ static bool packet_has_ports(const struct eg_packet *p)
  * timeout, or is closed and sees a new SYN (no ACK), starts afresh in the
  * same slot (counted in expired and created; returns 1).
  */
+/* The slot for a new flow: the probe window's first free or expired one,
+ * else its least recently used (evicted); counted either way. */
+static uint32_t take_slot(struct eg_flow_table *t, uint32_t free_idx,
+			  uint32_t lru_idx)
+{
+	if (free_idx == UINT32_MAX) {
+		t->st.evicted_lru++;
+		return lru_idx;
+	}
+	if (t->tags[free_idx])
+		t->st.expired++;
+	else
+		t->st.active++;
+	return free_idx;
+}
+
 int eg_flow_lookup(struct eg_flow_table *t, const struct eg_packet *p,
 		   uint64_t now_ns, struct eg_flow **ret, enum eg_dir *ret_dir)
 {
@@ -279,16 +295,7 @@ int eg_flow_lookup(struct eg_flow_table *t, const struct eg_packet *p,
 	}
 
 	/* A new flow. */
-	if (free_idx != UINT32_MAX) {
-		idx = free_idx;
-		if (t->tags[idx])
-			t->st.expired++;
-		else
-			t->st.active++;
-	} else {
-		idx = lru_idx;
-		t->st.evicted_lru++;
-	}
+	idx = take_slot(t, free_idx, lru_idx);
 	f = &t->slots[idx];
 	t->tags[idx] = tag;
 	flow_start(f, &k, src_is_a, now_ns);
