@@ -46,6 +46,8 @@ while [ $# -gt 0 ]; do
 	*) echo "models/build.sh: unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
+# absolute: the training step runs in the work directory
+case $build in /*) ;; *) build=$PWD/$build ;; esac
 data=${ECHOGUARD_SHARED_DATA:-$src/../shared/data}
 vcf="$data/vcf"
 eg="$build/src/echoguard"

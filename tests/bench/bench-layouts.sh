@@ -28,8 +28,10 @@ else
 	ls "$data/vcf/pcap" | sort | head -n "${BENCH_CAPS:-8}" | while read -r f; do
 		ln -s "$data/vcf/pcap/$f" "$tmp/caps/$f"
 	done
-	csv=$tmp/flow.csv
-	"$eg" extract --features flow -o "$csv" "$tmp/caps" 2>/dev/null ||
-		{ echo "extract failed"; exit 1; }
+	fset=$("$eg" model info "$model" | sed -n 's/^schema: *\([a-z]*\) .*/\1/p')
+	[ -n "$fset" ] || { echo "no schema in $model"; exit 1; }
+	csv=$tmp/$fset.csv
+	"$eg" extract --features "$fset" -o "$csv" "$tmp/caps" 2>/dev/null ||
+		{ echo "extract --features $fset failed"; exit 1; }
 fi
 "$lb" "$model" "$csv" "${BENCH_ROWS:-0}"

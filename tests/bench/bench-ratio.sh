@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # SPDX-License-Identifier: MIT
 # bench-ratio: the per-packet cost of this tree against a reference commit
 # (EG_BENCH_BASE, default ff073b4: the branch point of the upload-level
@@ -8,9 +8,12 @@
 # CMAKE_BUILD_TYPE; then the two bench-core binaries run alternately,
 # three rounds each, over the same frames in memory and the same model:
 #   core: eg_engine_process alone (flow feature set);
-#   full: engine + forest + policy, the daemon's per-packet path.
+#   full: engine + forest + policy, the daemon's per-packet path, with
+#         the reference's own models/default.egf (flow feature set: the
+#         reference has no shape schema, so both trees load that model).
 # Prints each round's thread-CPU ns/packet and the median ratio new/old.
 # Goal (issue 10): full <= 2x. Usage: bench-ratio.sh BUILD_DIR (77: no data)
+# POSIX sh: ctest runs it with `sh`.
 set -u
 BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,20 +39,26 @@ if ! cmake -S "$T/base" -B "$T/build" -DCMAKE_BUILD_TYPE="${type:-RelWithDebInfo
 	exit 1
 fi
 OLD=$T/build/tests/bench/bench-core
-MODEL=$SRC/models/default.egf
-# cpu-ns/packet of the "all" line: bench BINARY [--model M]
-cost() { "$@" --seconds "$SECS" | awk '$1 == "all" && ($2 == "flow" || $2 == "full") { print $5 }'; }
+MODEL=$T/base/models/default.egf
+# cpu-ns/packet of the "all" line: cost BINARY core|full
+cost() {
+	if [ "$2" = full ]; then
+		"$1" --model "$MODEL" --seconds "$SECS"
+	else
+		"$1" --seconds "$SECS"
+	fi | awk '$1 == "all" && ($2 == "flow" || $2 == "full") { print $5 }'
+}
 median() { sort -g | sed -n 2p; }
 echo "per-packet thread-CPU ns, reference $BASE vs this tree ($(git -C "$SRC" rev-parse --short HEAD 2>/dev/null)), $type, ${SECS} s per capture"
 printf '%-5s %-6s %10s %10s %7s\n' path round old new ratio
 fail=0
 for path in core full; do
-	args=()
-	[ $path = full ] && args=(--model "$MODEL")
 	: >"$T/ratios"
 	for round in 1 2 3; do
-		o=$(cost "$OLD" "${args[@]}")
-		n=$(cost "$NEW" "${args[@]}")
+		o=$(cost "$OLD" $path)
+		n=$(cost "$NEW" $path)
+		[ -n "$o" ] && [ -n "$n" ] ||
+			{ echo "FAIL: no 'all' line from bench-core ($path)"; exit 1; }
 		r=$(awk -v o="$o" -v n="$n" 'BEGIN { printf "%.3f", n / o }')
 		echo "$r" >>"$T/ratios"
 		printf '%-5s %-6s %10s %10s %7s\n' $path $round "$o" "$n" "$r"
