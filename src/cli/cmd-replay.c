@@ -48,6 +48,10 @@ static void usage(FILE *f)
 	"                        [device] address, else detected per capture)\n"
 	"  --min-confidence X    override [policy] min_confidence\n"
 	"  --mode enforce|monitor override [policy] mode\n"
+	"  --on-drop packet|flow [policy] on_drop as replayed (default packet:\n"
+	"                        a capture cannot reconnect after a reset, so\n"
+	"                        flow would drop the rest of the capture's\n"
+	"                        connection, which the Echo sends anew)\n"
 	"  --feed out|both       whose packets go to the policy and are reported:\n"
 	"                        every packet (both, the default: what the\n"
 	"                        shipped rules queue) or the device's only; the\n"
@@ -152,6 +156,7 @@ static int parse_args(struct replay *x, int argc, char **argv,
 		{ "min-confidence", required_argument, NULL, 'C' },
 		{ "mode", required_argument, NULL, 'o' },
 		{ "feed", required_argument, NULL, 'f' },
+		{ "on-drop", required_argument, NULL, 'D' },
 		{ "summary", no_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "interactions", required_argument, NULL, 'i' },
@@ -217,6 +222,15 @@ static int parse_args(struct replay *x, int argc, char **argv,
 				return -1;
 			}
 			x->feed_both = !strcmp(optarg, "both");
+			break;
+		case 'D':
+			if (strcmp(optarg, "packet") && strcmp(optarg, "flow")) {
+				cli_error("replay: --on-drop: \"%s\" is not packet "
+					  "or flow", optarg);
+				return -1;
+			}
+			x->on_drop = strcmp(optarg, "flow") ? EG_ON_DROP_PACKET :
+							      EG_ON_DROP_FLOW;
 			break;
 		case 's':
 			x->summary_only = true;
@@ -309,6 +323,12 @@ static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 		x->cfg.policy.min_confidence = min_conf;
 	if (mode >= 0)
 		x->cfg.policy.mode = (enum eg_policy_mode)mode;
+	/* The daemon resets a flow it drops from (on_drop = flow) and the
+	 * Echo reconnects; a capture cannot: what it sent next on the same
+	 * connection would all count as flow_dropped. Replay the drops per
+	 * packet unless asked (docs/replay.md). */
+	x->cfg.policy.on_drop = x->on_drop >= 0 ? (enum eg_on_drop)x->on_drop :
+						 EG_ON_DROP_PACKET;
 
 	/* With a config, the model must have its schema, as in the daemon;
 	 * with --model alone, the model says which features it needs. */
@@ -596,6 +616,7 @@ int cmd_replay(int argc, char **argv)
 	x->margin = 2.0;
 	x->mic_fixed = -1;
 	x->feed_both = true;     /* the shipped rules queue both directions */
+	x->on_drop = -1;         /* packet: see setup() */
 	r = parse_args(x, argc, argv, devs, dev_v, &n_dev, &min_conf, &mode);
 	if (r != 0) {
 		status = r > 0 ? 0 : 2;

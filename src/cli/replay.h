@@ -78,6 +78,7 @@ struct replay {
 	struct eg_config cfg;
 	const char *model_path, *config_path, *mic_arg;
 	bool summary_only, json, feed_both, device_given, labels;
+	int on_drop;                     /* --on-drop, -1: packet (see setup) */
 	bool have_ctx;
 	enum eg_context ctx;
 	double margin;

@@ -406,6 +406,35 @@ int main(void)
 			  "(did you mean \"min_confidence\"?)") != NULL);
 	free(s);
 
+	/* on_drop: replayed per packet by default (a capture cannot
+	 * reconnect); --on-drop flow drops the rest of a dropped connection,
+	 * so it never drops fewer packets and says flow_dropped. */
+	{
+		long long pkt_drops, flow_drops, flow_reason;
+
+		snprintf(args, sizeof(args), "--model %s --device " DEVICE
+			 " --mic off --json '%s'", model, capture);
+		CHECK_EQ(run(args), 0);
+		s = eg_test_slurp(out);
+		pkt_drops = json_num(summary_of(s), "dropped");
+		CHECK_EQ(json_num(summary_of(s), "flow_dropped"), 0);
+		free(s);
+		snprintf(args, sizeof(args), "--model %s --device " DEVICE
+			 " --mic off --on-drop flow --json '%s'", model, capture);
+		CHECK_EQ(run(args), 0);
+		s = eg_test_slurp(out);
+		flow_drops = json_num(summary_of(s), "dropped");
+		flow_reason = json_num(summary_of(s), "flow_dropped");
+		printf("# muted: %lld drops per packet, %lld with --on-drop flow "
+		       "(%lld flow_dropped)\n", pkt_drops, flow_drops,
+		       flow_reason);
+		CHECK(pkt_drops > 0);
+		CHECK(flow_reason > 0);
+		CHECK(flow_drops >= pkt_drops);
+		free(s);
+		CHECK_EQ(run("--model x --on-drop reset x.pcap"), 2);
+	}
+
 	snprintf(args, sizeof(args), "rm -rf '%s'", dir);
 	if (system(args) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

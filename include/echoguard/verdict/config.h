@@ -87,7 +87,7 @@ struct eg_config_policy {
 	uint32_t drop_classes;         /* bit (1u << enum eg_class); default
 					  justified | not_justified */
 	double min_confidence;         /* [0, 1]; default 0.7 */
-	enum eg_on_drop on_drop;       /* default packet */
+	enum eg_on_drop on_drop;       /* default flow */
 	uint32_t flow_mark;            /* != 0; default 0x4547 ("EG") */
 	struct eg_cidr allow_cidrs[EG_CONFIG_MAX_CIDRS];
 	unsigned n_allow_cidrs;
