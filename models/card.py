@@ -130,11 +130,9 @@ def main():
 	work = a.work
 	ini = os.path.join(work, "card.ini")
 	with open(ini, "w") as fh:
-		# on_drop = packet: a replayed capture cannot reconnect, so the
-		# default flow would drop what the Echo sends on its next
-		# connection as the rest of this one (docs/config.md)
-		fh.write("[device]\naddress = 192.168.86.40\n[model]\nfeatures = shape\n"
-			 "[policy]\non_drop = packet\n")
+		# replay replays drops per packet (a capture cannot reconnect
+		# after on_drop = flow's reset: docs/replay.md)
+		fh.write("[device]\naddress = 192.168.86.40\n[model]\nfeatures = shape\n")
 
 	header, cols, real = read_csv(os.path.join(work, "real.csv"))
 	_, _, rmut = read_csv(os.path.join(work, "realmuted.csv"))

@@ -347,12 +347,10 @@ int main(int argc, char **argv)
 	if (!fp)
 		eg_test_skip("cannot write the test config");
 	/* The card's figures are the forest's: the muted budget, a layer on
-	 * top of it, is measured in docs/security.md. on_drop = packet as in
-	 * models/card.py: a capture cannot reconnect, so flow's "drop the
-	 * rest of the connection" would count packets the Echo sends on its
-	 * next connection. */
+	 * top of it, is measured in docs/security.md. Replay replays drops
+	 * per packet whatever on_drop says (docs/replay.md). */
 	fputs("[device]\naddress = 192.168.86.40\n[model]\nfeatures = shape\n"
-	      "[policy]\nmuted_budget = 0\non_drop = packet\n", fp);
+	      "[policy]\nmuted_budget = 0\n", fp);
 	fclose(fp);
 	read_card();
 	CHECK(card_false_block_050 >= 0 && card_false_block_070 >= 0 &&
