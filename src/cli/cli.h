@@ -21,6 +21,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_learn(int argc, char **argv);
 
 /* Print "echoguard: <fmt>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

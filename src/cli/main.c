@@ -17,6 +17,7 @@
 #pragma weak cmd_capture
 #pragma weak cmd_status
 #pragma weak cmd_report
+#pragma weak cmd_learn
 
 static const struct {
 	const char *name;
@@ -33,6 +34,7 @@ static const struct {
 	{ "capture", cmd_capture, "capture a device's traffic with its context" },
 	{ "status", cmd_status, "is echoguardd running, what did it block today" },
 	{ "report", cmd_report, "uploads and microphone per hour or day (table, SVG)" },
+	{ "learn", cmd_learn, "fit a model to this home (record, label, fit, install)" },
 };
 
 void cli_error(const char *fmt, ...)
