@@ -28,6 +28,9 @@
 #      --split none on real.csv realmuted.csv sim.csv vartalk.csv varmuted.csv
 #   6. the model's metadata is made reproducible: the training date and
 #      duration are replaced by fixed values (models/canon-meta.py)
+#   7. models/base.csv, the bundled training data of `echoguard learn fit`
+#      (docs/learn.md): 2000 rows per class, evenly spaced over the
+#      training CSVs of step 5 (models/base-sample.py)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,7 +45,7 @@ while [ $# -gt 0 ]; do
 	-o) out=$2; shift 2 ;;
 	--check) check=1; shift ;;
 	--keep) keep=$2; shift 2 ;;
-	-h|--help) sed -n 2,32p "$0"; exit 0 ;;
+	-h|--help) sed -n 2,35p "$0"; exit 0 ;;
 	*) echo "models/build.sh: unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -64,6 +67,7 @@ DURATION=1800
 FEATURES=shape
 VARIANTS="1 2 3 4 5 6 7 8 9 10 11 12"
 MODEL_DATE=2026-11-22T00:00:00Z
+BASE_PER_CLASS=2000
 
 if [ -n "$keep" ]; then
 	work=$keep
@@ -116,17 +120,23 @@ cat "$work"/vartalk/*.interactions.csv | awk 'NR == 1 || !/^pcap,/' \
 	--max-depth $DEPTH --seed $SEED --threads 2 --split none -o model.egf \
 	real.csv realmuted.csv sim.csv vartalk.csv varmuted.csv >train.log)
 "$py" "$here/canon-meta.py" "$work/model.egf" "$MODEL_DATE"
+(cd "$work" && "$py" "$here/base-sample.py" --per-class $BASE_PER_CLASS \
+	-o base.csv real.csv realmuted.csv sim.csv vartalk.csv varmuted.csv \
+	2>/dev/null)
 
 if [ $check = 1 ]; then
-	if cmp -s "$work/model.egf" "$here/default.egf"; then
-		echo "models/build.sh: rebuilt model is identical to models/default.egf"
+	if cmp -s "$work/model.egf" "$here/default.egf" &&
+		cmp -s "$work/base.csv" "$here/base.csv"; then
+		echo "models/build.sh: rebuilt model and base.csv are identical to models/"
 		exit 0
 	fi
-	echo "models/build.sh: rebuilt model DIFFERS from models/default.egf" >&2
+	echo "models/build.sh: rebuilt model or base.csv DIFFERS from models/" >&2
 	cmp "$work/model.egf" "$here/default.egf" >&2 || true
+	cmp "$work/base.csv" "$here/base.csv" >&2 || true
 	exit 1
 fi
 cp "$work/model.egf" "$out.tmp"
 mv "$out.tmp" "$out"
+cp "$work/base.csv" "$(dirname "$out")/base.csv"
 sha256sum "$out" | sed "s|  .*/|  |" >"$out.sha256"
 echo "models/build.sh: wrote $out ($(wc -c <"$out") bytes)"

@@ -23,6 +23,7 @@
 #include "echoguard/offline/device.h"
 #include "echoguard/engine/engine.h"
 #include "echoguard/offline/label.h"
+#include "echoguard/offline/voice.h"
 #include "echoguard/net/packet.h"
 
 #define OUT_BUFSZ (1 << 20)
@@ -52,9 +53,10 @@ struct extract {
 	enum eg_context ctx;
 	double margin;
 	struct eg_interactions *inter;
-	const char *out_path;
+	struct cli_mic mic;          /* --mic FILE; fixed -1 without */
+	const char *out_path, *windows_path;
 	/* state */
-	FILE *out;
+	FILE *out, *wout;            /* the CSV; --windows-out */
 	struct row *rows;
 	struct eg_label_row *lrows;
 	size_t n, cap;
@@ -79,7 +81,13 @@ static void usage(FILE *f)
 	      "  --direction out|both  rows for the device's packets only (default)\n"
 	      "                        or for both directions\n"
 	      "  --features SET        seed (the paper's seven, default), flow or shape\n"
-	      "  --context C           active, idle (default) or muted, for every capture\n"
+	      "  --context C           active, idle (default) or muted, for every capture;\n"
+	      "                        voice: voice-shaped uploads are expected, the\n"
+	      "                        other app data justified (docs/learn.md)\n"
+	      "  --mic FILE            microphone timeline (EPOCH,STATE lines): app\n"
+	      "                        data sent while muted is not_justified\n"
+	      "  --windows-out FILE    with --context voice: write the voice windows\n"
+	      "                        found (interactions.csv format)\n"
 	      "  --interactions FILE   interaction windows (pcap,start,end,...); app\n"
 	      "                        data inside a window is expected, outside justified\n"
 	      "  --margin S            seconds added to both ends of a window (default 2)\n"
@@ -277,10 +285,12 @@ static int read_capture(struct extract *x, const char *path,
 	while ((r = eg_capture_next(cap, &fr, err, sizeof(err))) == 1) {
 		struct row *row;
 		struct eg_label_row *lr;
+		int m = x->mic.fixed < 0 && x->mic.n ? cli_mic_at(&x->mic, fr.ts_ns)
+						      : mic;
 
 		x->packets++;
 		if (eg_engine_process(e, fr.linktype, fr.data, fr.caplen, fr.len,
-				      fr.ts_ns, mic, &info) < 0)
+				      fr.ts_ns, m, &info) < 0)
 			x->parse_errors++;
 		if (fr.index % TICK_EVERY == 0)
 			eg_engine_tick(e, fr.ts_ns);
@@ -309,12 +319,42 @@ static int read_capture(struct extract *x, const char *path,
 		lr->size = info.pkt.payload_len;
 		lr->proto_class = (uint8_t)info.proto_class;
 		lr->ka_candidate = info.ka_candidate;
+		lr->muted = !m;
 		lr->label = EG_CLASS_NOT_RELEVANT;
 	}
 	eg_capture_free(cap);
 	if (r < 0) {
 		cli_error("%s", err);
 		return -1;
+	}
+	return 0;
+}
+
+/* --context voice: the capture's voice windows (offline/voice.h) into lp
+ * as interaction windows (freed by the caller), and to --windows-out. */
+static int voice_windows(struct extract *x, const char *base,
+			 struct eg_label_params *lp)
+{
+	struct eg_voice_params vp;
+	struct eg_window *w = NULL;
+	size_t n = 0, i;
+	int r;
+
+	eg_voice_params_default(&vp);
+	r = eg_voice_windows(&vp, x->lrows, x->n, &w, &n);
+	if (r < 0) {
+		cli_error("%s: voice windows: %s", base, strerror(-r));
+		return r;
+	}
+	lp->ctx = EG_CTX_WINDOWS;
+	lp->windows = w;
+	lp->n_windows = n;
+	for (i = 0; x->wout && i < n; i++) {
+		char name[512];
+
+		csv_field(name, sizeof(name), base);
+		fprintf(x->wout, "%s,%.6f,%.6f,,learn_voice\n", name, w[i].start,
+			w[i].end);
 	}
 	return 0;
 }
@@ -345,12 +385,15 @@ static void do_capture(struct extract *x, const char *path)
 		return;
 	}
 	x->n = 0;
-	if (read_capture(x, path, e, x->ctx != EG_CTX_MUTED) < 0)
+	if (read_capture(x, path, e, x->mic.fixed >= 0 ? x->mic.fixed :
+			 x->ctx != EG_CTX_MUTED) < 0)
 		bad = 1;
 	eg_label_params_default(&lp);
 	lp.ctx = x->inter ? EG_CTX_WINDOWS : x->ctx;
 	lp.margin = x->margin;
-	if (x->inter) {
+	if (x->ctx == EG_CTX_VOICE && voice_windows(x, base, &lp) < 0) {
+		bad = 1;
+	} else if (x->inter) {
 		lp.n_windows = eg_interactions_find(x->inter, base, &lp.windows);
 		if (lp.n_windows == 0)
 			cli_error("%s: no interaction window for \"%s\": all its "
@@ -363,6 +406,8 @@ static void do_capture(struct extract *x, const char *path)
 	} else {
 		write_rows(x, base, eg_engine_schema(e)->n);
 	}
+	if (x->ctx == EG_CTX_VOICE)
+		free((void *)lp.windows);
 	x->errors += bad;
 	{
 		struct eg_flow_stats st;
@@ -382,6 +427,8 @@ static int parse_args(struct extract *x, int argc, char **argv)
 		{ "context", required_argument, NULL, 'c' },
 		{ "interactions", required_argument, NULL, 'i' },
 		{ "margin", required_argument, NULL, 'm' },
+		{ "mic", required_argument, NULL, 'M' },
+		{ "windows-out", required_argument, NULL, 'W' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -427,7 +474,7 @@ static int parse_args(struct extract *x, int argc, char **argv)
 			r = eg_context_parse(optarg);
 			if (r < 0) {
 				cli_error("extract: --context: \"%s\" is not active, "
-					  "idle or muted", optarg);
+					  "idle, muted or voice", optarg);
 				return -1;
 			}
 			x->ctx = (enum eg_context)r;
@@ -443,6 +490,13 @@ static int parse_args(struct extract *x, int argc, char **argv)
 				return -1;
 			}
 			break;
+		case 'M':
+			if (cli_mic_load(&x->mic, optarg, "extract") < 0)
+				return -1;
+			break;
+		case 'W':
+			x->windows_path = optarg;
+			break;
 		case 'o':
 			x->out_path = optarg;
 			break;
@@ -456,6 +510,10 @@ static int parse_args(struct extract *x, int argc, char **argv)
 	}
 	if (ctx_given && inter) {
 		cli_error("extract: --context and --interactions exclude each other");
+		return -1;
+	}
+	if (x->windows_path && x->ctx != EG_CTX_VOICE) {
+		cli_error("extract: --windows-out needs --context voice");
 		return -1;
 	}
 	if (optind >= argc) {
@@ -521,6 +579,7 @@ int cmd_extract(int argc, char **argv)
 	x.ctx = EG_CTX_IDLE;
 	x.margin = 2.0;
 	x.date_sec = -1;
+	x.mic.fixed = -1;
 	r = parse_args(&x, argc, argv);
 	if (r != 0) {
 		status = r > 0 ? 0 : 2;
@@ -544,6 +603,15 @@ int cmd_extract(int argc, char **argv)
 		x.out = stdout;
 	}
 	setvbuf(x.out, outbuf, _IOFBF, OUT_BUFSZ);
+	if (x.windows_path) {
+		x.wout = fopen(x.windows_path, "we");
+		if (!x.wout) {
+			cli_error("%s: %s", x.windows_path, strerror(errno));
+			status = 2;
+			goto out;
+		}
+		fputs("pcap,start,end,trace,source\n", x.wout);
+	}
 	write_header(&x);
 	cli_progress_init(&prog, "extract", x.files.n);
 	for (k = 0; k < x.files.n; k++) {
@@ -556,9 +624,15 @@ int cmd_extract(int argc, char **argv)
 			  strerror(errno));
 		x.errors++;
 	}
+	if (x.wout && (fflush(x.wout) != 0 || ferror(x.wout))) {
+		cli_error("%s: write error: %s", x.windows_path, strerror(errno));
+		x.errors++;
+	}
 	summary(&x, now_s() - t0);
 	status = x.errors ? 1 : 0;
 out:
+	if (x.wout)
+		fclose(x.wout);
 	if (x.out && x.out != stdout)
 		fclose(x.out);
 	else if (x.out == stdout)
@@ -567,5 +641,6 @@ out:
 	free(x.rows);
 	free(x.lrows);
 	eg_interactions_free(x.inter);
+	cli_mic_done(&x.mic);
 	return status;
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "echoguard/offline/voice.h"
 #include "replay.h"
 #include "echoguard/offline/capture.h"
 #include "echoguard/verdict/budget.h"
@@ -30,7 +31,6 @@
 #include "echoguard/net/tls.h"
 
 #define TICK_EVERY 4096
-#define MIC_MAX_CHANGES 100000
 
 static char outbuf[1 << 20];
 
@@ -61,88 +61,13 @@ static void usage(FILE *f)
 	"                        summary object\n"
 	"  --interactions FILE   label app data by interaction windows and\n"
 	"  --margin S            report false blocks and misses (margin: 2 s)\n"
-	"  --context C           or label a whole capture: active|idle|muted\n"
+	"  --context C           or label a whole capture: active|idle|muted;\n"
+	"                        voice: by its voice-shaped uploads\n"
 	"  -h, --help\n");
 }
 
 /* ---- options ----------------------------------------------------------- */
 
-static int cmp_mic(const void *a, const void *b)
-{
-	const struct mic_change *x = a, *y = b;
-
-	if (x->ts_ns != y->ts_ns)
-		return x->ts_ns < y->ts_ns ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/* --mic FILE: "0"/"1" alone, or a timeline of "EPOCH_SECONDS[ ,]STATE". */
-static int load_mic(struct replay *x, const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char line[256];
-	unsigned lineno = 0;
-
-	if (!f) {
-		cli_error("replay: --mic %s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *end;
-		double t;
-		long s;
-
-		lineno++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
-			continue;
-		if ((*p == '0' || *p == '1') &&
-		    strspn(p + 1, " \t\r\n") == strlen(p + 1) && x->n_mic == 0 &&
-		    x->mic_fixed < 0) {
-			x->mic_fixed = *p - '0';
-			continue;
-		}
-		/* Up to 1e10 s (year 2286): t * 1e9 must fit the ns count,
-		 * or llround() overflows and the timeline is garbage. */
-		t = strtod(p, &end);
-		if (end == p || !(t >= 0) || !(t <= 1e10))
-			goto bad;
-		p = end + strspn(end, " \t,");
-		s = strtol(p, &end, 10);
-		if (end == p || (s != 0 && s != 1) ||
-		    strspn(end, " \t\r\n") != strlen(end))
-			goto bad;
-		if (x->mic_fixed >= 0 || x->n_mic >= MIC_MAX_CHANGES)
-			goto bad;
-		if (x->n_mic % 1024 == 0) {
-			struct mic_change *m = realloc(x->mic, (x->n_mic + 1024) *
-						       sizeof(*m));
-
-			if (!m)
-				goto bad;
-			x->mic = m;
-		}
-		x->mic[x->n_mic].ts_ns = (uint64_t)llround(t * 1e9);
-		x->mic[x->n_mic].pos = (uint32_t)x->n_mic;
-		x->mic[x->n_mic].state = (int)s;
-		x->n_mic++;
-		continue;
-bad:
-		cli_error("replay: --mic %s:%u: expected \"0\", \"1\" or "
-			  "\"EPOCH_SECONDS STATE\" (state 0 or 1)", path, lineno);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	if (x->mic_fixed < 0 && x->n_mic == 0) {
-		cli_error("replay: --mic %s: empty", path);
-		return -1;
-	}
-	if (x->n_mic)
-		qsort(x->mic, x->n_mic, sizeof(*x->mic), cmp_mic);
-	return 0;
-}
 
 static int parse_args(struct replay *x, int argc, char **argv,
 		      uint8_t devs[][16], uint8_t *dev_v, unsigned *n_dev,
@@ -265,7 +190,7 @@ static int parse_args(struct replay *x, int argc, char **argv,
 			r = eg_context_parse(optarg);
 			if (r < 0 || r == EG_CTX_WINDOWS) {
 				cli_error("replay: --context: \"%s\" is not active,"
-					  " idle or muted", optarg);
+					  " idle, muted or voice", optarg);
 				return -1;
 			}
 			x->ctx = (enum eg_context)r;
@@ -365,17 +290,17 @@ static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 	 * the capture's time, so it counts as listening. */
 	if (x->mic_arg) {
 		if (!strcmp(x->mic_arg, "on"))
-			x->mic_fixed = 1;
+			x->mic.fixed = 1;
 		else if (!strcmp(x->mic_arg, "off"))
-			x->mic_fixed = 0;
-		else if (load_mic(x, x->mic_arg) < 0)
+			x->mic.fixed = 0;
+		else if (cli_mic_load(&x->mic, x->mic_arg, "replay") < 0)
 			return -1;
 	} else if (x->have_ctx) {
-		x->mic_fixed = x->ctx != EG_CTX_MUTED;
+		x->mic.fixed = x->ctx != EG_CTX_MUTED;
 	} else if (x->cfg.mic.source == EG_MIC_FIXED) {
-		x->mic_fixed = !!x->cfg.mic.value;
+		x->mic.fixed = !!x->cfg.mic.value;
 	} else {
-		x->mic_fixed = 1;
+		x->mic.fixed = 1;
 	}
 	return 0;
 }
@@ -383,21 +308,7 @@ static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 /* Microphone state at ts_ns. */
 static int mic_at(const struct replay *x, uint64_t ts_ns)
 {
-	size_t lo = 0, hi = x->n_mic;
-
-	if (x->mic_fixed >= 0)
-		return x->mic_fixed;
-	/* The last change at or before ts; before the first: its opposite
-	 * is unknown, so the first entry's state holds from the start. */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (x->mic[mid].ts_ns <= ts_ns)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return x->mic[lo ? lo - 1 : 0].state;
+	return cli_mic_at(&x->mic, ts_ns);
 }
 
 /* Without a device address: eg_device_guess (device.h), as extract does. */
@@ -494,10 +405,44 @@ static int one_packet(struct replay *x, struct eg_engine *e,
 		.size = pi.pkt.payload_len,
 		.proto_class = (uint8_t)pi.proto_class,
 		.ka_candidate = pi.ka_candidate,
+		.muted = !pi.mic,
 		.label = EG_CLASS_NOT_RELEVANT,
 	};
 	x->n++;
 	return 0;
+}
+
+/* Label the capture's rows (--interactions, --context; voice: the
+ * windows of its voice-shaped uploads, offline/voice.h). */
+static void label_capture(struct replay *x, const char *path,
+			  const char *base)
+{
+	struct eg_label_params lp;
+	struct eg_window *vw = NULL;
+	int r = 0;
+
+	eg_label_params_default(&lp);
+	lp.ctx = x->inter ? EG_CTX_WINDOWS : x->ctx;
+	lp.margin = x->margin;
+	if (x->inter) {
+		lp.n_windows = eg_interactions_find(x->inter, base, &lp.windows);
+	} else if (x->ctx == EG_CTX_VOICE) {
+		struct eg_voice_params vp;
+
+		eg_voice_params_default(&vp);
+		r = eg_voice_windows(&vp, x->lrows, x->n, &vw, &lp.n_windows);
+		lp.ctx = EG_CTX_WINDOWS;
+		lp.windows = vw;
+	}
+	if (r >= 0)
+		r = eg_label_apply(&lp, x->lrows, x->n);
+	if (r < 0) {
+		cli_error("replay: %s: labelling: %s", path, strerror(-r));
+		x->errors++;
+	}
+	if (lp.ctx == EG_CTX_WINDOWS || lp.ctx == EG_CTX_IDLE)
+		replay_tally_idle(x, lp.windows, lp.n_windows);
+	free(vw);
 }
 
 static void do_capture(struct replay *x, const char *path)
@@ -558,24 +503,8 @@ static void do_capture(struct replay *x, const char *path)
 	eg_engine_free(e);
 	add_budget(x);
 
-	if (x->labels) {
-		struct eg_label_params lp;
-
-		eg_label_params_default(&lp);
-		lp.ctx = x->inter ? EG_CTX_WINDOWS : x->ctx;
-		lp.margin = x->margin;
-		if (x->inter)
-			lp.n_windows = eg_interactions_find(x->inter, base,
-							    &lp.windows);
-		r = eg_label_apply(&lp, x->lrows, x->n);
-		if (r < 0) {
-			cli_error("replay: %s: labelling: %s", path,
-				  strerror(-r));
-			x->errors++;
-		}
-		if (lp.ctx == EG_CTX_WINDOWS || lp.ctx == EG_CTX_IDLE)
-			replay_tally_idle(x, lp.windows, lp.n_windows);
-	}
+	if (x->labels)
+		label_capture(x, path, base);
 	if (replay_tally_uploads(x) < 0) {
 		cli_error("replay: %s: out of memory", path);
 		x->errors++;
@@ -614,7 +543,7 @@ int cmd_replay(int argc, char **argv)
 		return 2;
 	}
 	x->margin = 2.0;
-	x->mic_fixed = -1;
+	x->mic.fixed = -1;
 	x->feed_both = true;     /* the shipped rules queue both directions */
 	x->on_drop = -1;         /* packet: see setup() */
 	r = parse_args(x, argc, argv, devs, dev_v, &n_dev, &min_conf, &mode);
@@ -656,7 +585,7 @@ out:
 	cli_strv_done(&x->files);
 	free(x->rows);
 	free(x->lrows);
-	free(x->mic);
+	cli_mic_done(&x->mic);
 	eg_interactions_free(x->inter);
 	eg_policy_free(x->policy);
 	eg_budget_free(x->budget);

@@ -37,12 +37,6 @@ struct rrow {
 	uint8_t verdict, reason, would;
 };
 
-/* A microphone timeline: state from ts_ns on (sorted). */
-struct mic_change {
-	uint64_t ts_ns;
-	uint32_t pos;                    /* line order: the later line wins */
-	int state;
-};
 
 /* Per-label outcome of the outbound packets. */
 struct label_acct {
@@ -83,9 +77,7 @@ struct replay {
 	enum eg_context ctx;
 	double margin;
 	struct eg_interactions *inter;
-	int mic_fixed;                   /* -1: timeline or config */
-	struct mic_change *mic;
-	size_t n_mic;
+	struct cli_mic mic;              /* fixed -1: timeline or config */
 	/* state */
 	struct eg_forest *forest;
 	struct eg_policy *policy;

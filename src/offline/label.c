@@ -12,6 +12,7 @@
 
 #include "echoguard/engine/engine.h"
 #include "echoguard/offline/label.h"
+#include "echoguard/offline/voice.h"
 
 #define KA_MAX_SKIP 2      /* other group members allowed between two links */
 #define KA_TOL_FRAC 0.02
@@ -27,24 +28,25 @@ struct eg_interactions {
 static const char *const ctx_names[] = {
 	[EG_CTX_ACTIVE] = "active", [EG_CTX_IDLE] = "idle",
 	[EG_CTX_MUTED] = "muted", [EG_CTX_WINDOWS] = "interactions",
+	[EG_CTX_VOICE] = "voice",
 };
 
-/* "active", "idle", "muted" -> enum; -EINVAL otherwise. */
+/* "active", "idle", "muted", "voice" -> enum; -EINVAL otherwise. */
 int eg_context_parse(const char *s)
 {
 	int i;
 
 	if (!s)
 		return -EINVAL;
-	for (i = EG_CTX_ACTIVE; i <= EG_CTX_MUTED; i++)
-		if (!strcmp(s, ctx_names[i]))
+	for (i = EG_CTX_ACTIVE; i <= EG_CTX_VOICE; i++)
+		if (i != EG_CTX_WINDOWS && !strcmp(s, ctx_names[i]))
 			return i;
 	return -EINVAL;
 }
 
 const char *eg_context_name(enum eg_context c)
 {
-	if ((unsigned)c > EG_CTX_WINDOWS)
+	if ((unsigned)c > EG_CTX_VOICE)
 		return "?";
 	return ctx_names[c];
 }
@@ -441,27 +443,58 @@ static size_t group_series(const struct eg_label_params *p,
 	return marked;
 }
 
-/* App data by context. */
-static uint8_t context_class(const struct eg_label_params *p, uint64_t ts_ns)
+/* App data by context (windows: the interactions', or the voice runs'). */
+static uint8_t context_class(const struct eg_label_params *p,
+			     const struct eg_window *w, size_t nw,
+			     const struct eg_label_row *row)
 {
-	double t = (double)ts_ns / 1e9;
+	double t = (double)row->ts_ns / 1e9;
 	size_t i;
 
+	if (row->muted)
+		return EG_CLASS_NOT_JUSTIFIED;
 	switch (p->ctx) {
 	case EG_CTX_ACTIVE:
 		return EG_CLASS_EXPECTED;
 	case EG_CTX_MUTED:
 		return EG_CLASS_NOT_JUSTIFIED;
 	case EG_CTX_WINDOWS:
-		for (i = 0; i < p->n_windows; i++)
-			if (t >= p->windows[i].start - p->margin &&
-			    t <= p->windows[i].end + p->margin)
+	case EG_CTX_VOICE:
+		for (i = 0; i < nw; i++)
+			if (t >= w[i].start - p->margin &&
+			    t <= w[i].end + p->margin)
 				return EG_CLASS_EXPECTED;
 		return EG_CLASS_JUSTIFIED;
 	case EG_CTX_IDLE:
 	default:
 		return EG_CLASS_JUSTIFIED;
 	}
+}
+
+/* Pass two: every app-data row its context class. */
+static int label_app_data(const struct eg_label_params *p,
+			  struct eg_label_row *rows, size_t n)
+{
+	const struct eg_window *w = p->windows;
+	struct eg_window *vw = NULL;
+	size_t nw = p->n_windows, i;
+
+	if (p->ctx == EG_CTX_VOICE) {
+		struct eg_voice_params vp;
+		int r;
+
+		eg_voice_params_default(&vp);
+		r = eg_voice_windows(p->voice ? p->voice : &vp, rows, n, &vw,
+				     &nw);
+		if (r < 0)
+			return r;
+		w = vw;
+	}
+	for (i = 0; i < n; i++)
+		if (rows[i].label == EG_CLASS_EXPECTED)
+			rows[i].label = context_class(p, w, nw, &rows[i]);
+	free(vw);
+	return 0;
 }
 
 /* Label a capture's rows; see label.h. */
@@ -474,7 +507,7 @@ int eg_label_apply(const struct eg_label_params *p, struct eg_label_row *rows,
 	bool *used = NULL, *quiet = NULL;
 	int r = 0;
 
-	if (!p || (n && !rows) || (unsigned)p->ctx > EG_CTX_WINDOWS ||
+	if (!p || (n && !rows) || (unsigned)p->ctx > EG_CTX_VOICE ||
 	    (p->n_windows && !p->windows) || p->margin < 0 ||
 	    p->ka_min_members < 2)
 		return -EINVAL;
@@ -514,10 +547,9 @@ int eg_label_apply(const struct eg_label_params *p, struct eg_label_row *rows,
 						       quiet + a);
 		}
 	}
-	for (i = 0; i < n; i++)
-		if (rows[i].label == EG_CLASS_EXPECTED)
-			rows[i].label = context_class(p, rows[i].ts_ns);
-	r = (int)marked;
+	r = label_app_data(p, rows, n);
+	if (r == 0)
+		r = (int)marked;
 out:
 	free(idx);
 	free(chain);

@@ -26,9 +26,12 @@ enum eg_context {
 	EG_CTX_IDLE,        /* microphone on, nobody talking */
 	EG_CTX_MUTED,       /* microphone muted */
 	EG_CTX_WINDOWS,     /* interaction windows decide (idle outside) */
+	EG_CTX_VOICE,       /* voice-shaped uploads decide (offline/voice.h):
+			       inside their windows expected, outside
+			       justified */
 };
 
-/* "active", "idle", "muted" -> enum; -EINVAL otherwise. */
+/* "active", "idle", "muted", "voice" -> enum; -EINVAL otherwise. */
 int eg_context_parse(const char *s);
 const char *eg_context_name(enum eg_context c);
 
@@ -41,6 +44,7 @@ struct eg_window {
 
 /* A parsed interactions file (pcap,start,end,trace,source). */
 struct eg_interactions;
+struct eg_voice_params;
 
 /*
  * Load an interactions file. The first line must be the header (its first
@@ -72,6 +76,8 @@ struct eg_label_row {
 	uint8_t proto_class;  /* the engine's rule class (enum eg_class) */
 	bool ka_candidate;    /* outbound, new data, exactly one whole TLS
 				 app-data record in the segment */
+	bool muted;           /* sent while the microphone was muted: its app
+				 data is not_justified whatever the context */
 	uint8_t label;        /* out: the final class */
 };
 
@@ -80,6 +86,7 @@ struct eg_label_params {
 	const struct eg_window *windows; /* EG_CTX_WINDOWS: sorted by start */
 	size_t n_windows;
 	double margin;                   /* seconds added to both window ends */
+	const struct eg_voice_params *voice; /* EG_CTX_VOICE; NULL: defaults */
 	double ka_min_period;            /* s; default 5 */
 	unsigned ka_min_members;         /* default 3 */
 };
@@ -98,7 +105,9 @@ void eg_label_params_default(struct eg_label_params *p);
  * within 0.5 s: requests repeated at a steady pace also give periodic
  * same-size records, but inside bursts) are series: all their members, the
  * first two included, become syn. Pass two: every other row takes its
- * rule class, app data (EG_CLASS_EXPECTED) its context class. Returns the
+ * rule class, app data (EG_CLASS_EXPECTED) its context class, or
+ * not_justified when the row was sent muted. Under EG_CTX_VOICE the
+ * windows are found first (eg_voice_windows). Returns the
  * number of syn rows, or -ENOMEM / -EINVAL.
  */
 int eg_label_apply(const struct eg_label_params *p, struct eg_label_row *rows,
