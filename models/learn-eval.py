@@ -370,6 +370,8 @@ def main():
 	ap.add_argument("--candidates", default="101-112")
 	ap.add_argument("--threads", type=int, default=2)
 	ap.add_argument("--only", choices=["vcf", "variants"])
+	ap.add_argument("--check", action="store_true",
+			help="exit 1 unless learning helped where it said it would")
 	ap.add_argument("--json")
 	ap.add_argument("--markdown")
 	a = ap.parse_args()
@@ -379,6 +381,10 @@ def main():
 	a.candidates = list(range(lo, hi + 1))
 	a.model = os.path.join(HERE, "default.egf")
 	a.base = os.path.join(HERE, "base.csv")
+	if a.only != "variants" and not os.path.isdir(os.path.join(a.data, "vcf", "pcap")):
+		print("SKIP: %s/vcf/pcap: no such directory (the whole data set)" % a.data)
+		sys.exit(77)
+	os.environ["ECHOGUARD_SHARED_DATA"] = os.path.abspath(a.data)
 	os.makedirs(a.work, exist_ok=True)
 	r = {}
 	if a.only != "variants":
@@ -399,6 +405,38 @@ def main():
 		with open(a.markdown, "w") as f:
 			f.write(md)
 	sys.stdout.write(md)
+	if a.check:
+		bad = check(r)
+		for b in bad:
+			print("learn-eval.py: CHECK FAILED: " + b, file=sys.stderr)
+		sys.exit(1 if bad else 0)
+
+
+def check(r):
+	"""What must hold (tests/CMakeLists.txt: learn-eval)."""
+	bad = []
+	v = r.get("vcf")
+	if v:
+		b, f = v["before"], v["after"]
+		if not v["learn_verdict"]:
+			bad.append("vcf: learn fit said not better")
+		if not f["voice_touched"] < b["voice_touched"]:
+			bad.append("vcf: voice uploads touched %d -> %d" % (
+			    b["voice_touched"], f["voice_touched"]))
+		if f["expected_touched"] > b["expected_touched"]:
+			bad.append("vcf: uploads of interactions touched %d -> %d" % (
+			    b["expected_touched"], f["expected_touched"]))
+		if f["sim_muted_bytes_through"] > b["sim_muted_bytes_through"] * 1.01 + 1024:
+			bad.append("vcf: simulated muted bytes through %d -> %d" % (
+			    b["sim_muted_bytes_through"], f["sim_muted_bytes_through"]))
+		if v["labels"]["expected_recall"] < 0.95:
+			bad.append("vcf: learn's expected recall %.3f" % v["labels"]["expected_recall"])
+	for v in r.get("variants", []):
+		b, f = v["before"], v["after"]
+		if v["learn_verdict"] and (f["expected_touched"] > b["expected_touched"] or
+					   f["muted_bytes_through"] > b["muted_bytes_through"] * 1.01 + 1024):
+			bad.append("variant %d: installed, but true figures got worse" % v["variant"])
+	return bad
 
 
 if __name__ == "__main__":
