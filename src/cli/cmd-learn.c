@@ -10,7 +10,6 @@
 #include "learn.h"
 
 #pragma weak learn_record
-#pragma weak learn_label
 #pragma weak learn_fit
 #pragma weak learn_install
 #pragma weak learn_rollback
@@ -21,8 +20,7 @@ static const struct {
 	const char *help;
 } steps[] = {
 	{ "record", learn_record, "record the device and the microphone (a ring of captures)" },
-	{ "label", learn_label, "label a recording without the owner's help" },
-	{ "fit", learn_fit, "train on the bundled data and the home's, compare" },
+	{ "fit", learn_fit, "label, train on the bundled data and the home's, compare" },
 	{ "install", learn_install, "install a fitted model (SIGHUP; the old one kept)" },
 	{ "rollback", learn_rollback, "go back to the model installed before" },
 };

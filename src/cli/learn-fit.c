@@ -38,6 +38,7 @@
 #define EG_BASE_CSV "/usr/share/echoguard/base.csv"
 #endif
 
+#define LEARN_STEPS 7             /* label x2, train, replay x4 */
 #define MAX_ARGS 32768            /* a week of 15-minute segments, and more */
 
 struct fit {
@@ -49,6 +50,8 @@ struct fit {
 	const char *features;
 	struct cli_strv segs;           /* sorted by time */
 	size_t n_train;
+	bool tty;                       /* stderr is a terminal: say the steps */
+	unsigned step;
 	char work[4096], mic[4096];
 };
 
@@ -247,20 +250,45 @@ static void add_segments(const struct fit *x, struct args *a, size_t from,
 		arg(a, x->segs.v[i]);
 }
 
-static int step(const char *what, struct args *a, const char *out)
+/* The tail of a step's log, after its failure. */
+static void show_tail(const char *path)
 {
+	char line[512], ring[8][512];
+	unsigned n = 0, i;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		snprintf(ring[n++ % 8], sizeof(ring[0]), "%s", line);
+	fclose(f);
+	for (i = n > 8 ? n - 8 : 0; i < n; i++)
+		fprintf(stderr, "  | %s", ring[i % 8]);
+}
+
+/* Run one step: its stderr to WORK/NAME.log (stdout to out, or the log
+ * too); "learn fit [k/n] what" on a terminal only; on failure the step,
+ * its exit status and the tail of its log, always. */
+static int step(struct fit *x, const char *name, const char *what,
+		struct args *a, const char *out)
+{
+	char log[4200];
 	int r;
 
-	cli_error("learn fit: %s", what);
+	snprintf(log, sizeof(log), "%s/%s.log", x->work, name);
+	x->step++;
+	if (x->tty)
+		fprintf(stderr, "learn fit [%u/%u] %s\n", x->step, LEARN_STEPS,
+			what);
 	if (a->n >= MAX_ARGS) {
 		cli_error("learn fit: too many segments for one step (at most %d)",
 			  MAX_ARGS - 24);
 		return -1;
 	}
-	r = learn_spawn(a->v, out);
+	r = learn_spawn(a->v, out ? out : log, log);
 	if (r != 0) {
-		cli_error("learn fit: %s failed (exit %d)%s%s", what, r,
-			  out ? "; see " : "", out ? out : "");
+		cli_error("learn fit: %s failed (exit %d); see %s", what, r, log);
+		show_tail(log);
 		return -1;
 	}
 	return 0;
@@ -275,13 +303,12 @@ static void work_path(const struct fit *x, const char *name, char *buf,
 /* Steps 2 and 3: the home's labelled CSVs and the new model. */
 static int label_and_train(struct fit *x, const char *model_out)
 {
-	char home[4200], muted[4200], win[4200], log[4200];
+	char home[4200], muted[4200], win[4200];
 	struct args *a = &argbuf;
 
 	work_path(x, "home.csv", home, sizeof(home));
 	work_path(x, "home-muted.csv", muted, sizeof(muted));
 	work_path(x, "voice-windows.csv", win, sizeof(win));
-	work_path(x, "train.log", log, sizeof(log));
 	a->n = 0;
 	arg(a, "echoguard"); arg(a, "extract"); arg(a, "--features");
 	arg(a, x->features); arg(a, "--context"); arg(a, "voice");
@@ -289,8 +316,8 @@ static int label_and_train(struct fit *x, const char *model_out)
 	arg(a, "-o"); arg(a, home);
 	add_devices(x, a);
 	add_segments(x, a, 0, x->n_train);
-	if (step("labelling the home's segments (voice-shaped uploads)", a,
-		 NULL) < 0)
+	if (step(x, "label", "labelling the home's segments (voice-shaped "
+		 "uploads)", a, NULL) < 0)
 		return -1;
 	a->n = 0;
 	arg(a, "echoguard"); arg(a, "extract"); arg(a, "--features");
@@ -298,7 +325,8 @@ static int label_and_train(struct fit *x, const char *model_out)
 	arg(a, "-o"); arg(a, muted);
 	add_devices(x, a);
 	add_segments(x, a, 0, x->n_train);
-	if (step("the same segments as muted (SIMULATED context)", a, NULL) < 0)
+	if (step(x, "label-muted", "the same segments as muted (SIMULATED "
+		 "context)", a, NULL) < 0)
 		return -1;
 	{
 		char trees[16], threads[16];
@@ -313,8 +341,8 @@ static int label_and_train(struct fit *x, const char *model_out)
 		arg(a, "--split"); arg(a, "none"); arg(a, "-o");
 		arg(a, model_out); arg(a, x->base); arg(a, home);
 		arg(a, muted);
-		return step("training on the bundled data and the home's", a,
-			    log);
+		return step(x, "train", "training on the bundled data and the "
+			    "home's", a, NULL);
 	}
 }
 
@@ -323,7 +351,7 @@ static int score(struct fit *x, const char *model, const char *name,
 		 struct learn_measures *m)
 {
 	static struct learn_json rec, mut;
-	char out_rec[4200], out_mut[4200], what[256];
+	char out_rec[4200], out_mut[4200], what[256], logname[64];
 	struct args *a = &argbuf;
 	int pass;
 
@@ -350,7 +378,9 @@ static int score(struct fit *x, const char *model, const char *name,
 		}
 		add_devices(x, a);
 		add_segments(x, a, x->n_train, x->segs.n);
-		if (step(what, a, out) < 0)
+		snprintf(logname, sizeof(logname), "replay-%s-%s", name,
+			 pass ? "muted" : "recorded");
+		if (step(x, logname, what, a, out) < 0)
 			return -1;
 	}
 	if (learn_json_read(out_rec, &rec) < 0 ||
@@ -426,9 +456,11 @@ static int run(struct fit *x)
 	snprintf(cand, sizeof(cand), "%s", x->out ? x->out : "");
 	if (!x->out)
 		work_path(x, "learned.egf", cand, sizeof(cand));
-	cli_error("learn fit: %zu segments: learning from the first %zu, "
-		  "checking on the last %zu", x->segs.n, x->n_train,
-		  x->segs.n - x->n_train);
+	x->tty = isatty(STDERR_FILENO);
+	if (x->tty)
+		fprintf(stderr, "learn fit: %zu segments: learning from the first "
+			"%zu, checking on the last %zu\n", x->segs.n, x->n_train,
+			x->segs.n - x->n_train);
 	if (label_and_train(x, cand) < 0 || score(x, x->model, "running", &old) < 0 ||
 	    score(x, cand, "learned", &new) < 0)
 		return 1;

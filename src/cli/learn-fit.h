@@ -11,9 +11,10 @@
 #include <stdio.h>
 
 /* Run this program (/proc/self/exe) with argv (argv[0] "echoguard"),
- * stdout to out_path (NULL: inherited). Its exit status, 128 + signal,
- * or -errno when it could not start. */
-int learn_spawn(char *const argv[], const char *out_path);
+ * stdout to out_path and stderr to err_path (NULL: inherited). Its exit
+ * status, 128 + signal, or -errno when it could not start. */
+int learn_spawn(char *const argv[], const char *out_path,
+		const char *err_path);
 
 #define LEARN_JSON_MAX 512
 

@@ -24,7 +24,8 @@
 
 extern char **environ;
 
-int learn_spawn(char *const argv[], const char *out_path)
+int learn_spawn(char *const argv[], const char *out_path,
+		const char *err_path)
 {
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
@@ -33,6 +34,13 @@ int learn_spawn(char *const argv[], const char *out_path)
 	r = posix_spawn_file_actions_init(&fa);
 	if (r == 0 && out_path)
 		r = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path,
+						     O_WRONLY | O_CREAT | O_TRUNC,
+						     0644);
+	if (r == 0 && err_path && out_path && !strcmp(err_path, out_path))
+		r = posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO,
+						     STDERR_FILENO);
+	else if (r == 0 && err_path)
+		r = posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path,
 						     O_WRONLY | O_CREAT | O_TRUNC,
 						     0644);
 	if (r == 0)

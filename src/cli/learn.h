@@ -5,9 +5,10 @@
  *
  *   record   learn-record.c: a ring of captures of the device and the
  *            microphone timeline, while the daemon runs (monitor mode)
- *   label    learn-label.c: voice windows and the labelled feature CSVs
- *   fit      learn-fit.c: label, train on the bundled data and the home's,
- *            compare with the running model on the held-back last hours
+ *   fit      learn-fit.c, learn-score.c: label without the owner (voice-
+ *            shaped uploads, the microphone timeline), train on the
+ *            bundled data and the home's, compare with the running model
+ *            on the held-back last part (docs/learn.md)
  *   install  learn-install.c: install the fitted model (the old one is
  *            kept), SIGHUP the daemon; rollback
  *
@@ -25,7 +26,6 @@
 #define ECHOGUARD_CLI_LEARN_H
 
 int learn_record(int argc, char **argv);
-int learn_label(int argc, char **argv);
 int learn_fit(int argc, char **argv);
 int learn_install(int argc, char **argv);
 int learn_rollback(int argc, char **argv);
