@@ -202,7 +202,10 @@ static int setup_mic(struct rec *x)
 		r = eg_config_load(x->o.config, EG_CONFIG_NO_MODEL_CHECK, &cfg,
 				   err, sizeof(err));
 		if (r < 0) {
-			cli_error(WHO ": %s", err[0] ? err : strerror(-r));
+			if (err[0])
+				cli_error(WHO ": %s", err);
+			else
+				cli_error(WHO ": -c %s: %s", x->o.config, strerror(-r));
 			return -EINVAL;
 		}
 	}
