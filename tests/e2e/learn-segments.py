@@ -6,7 +6,7 @@ left in DIR, independently of echoguard (a pcap reader of its own).
   learn-segments.py DIR --device IP [--device IP]...
 
 Prints one line per segment, oldest first:
-  NAME EPOCH PACKETS TCP FIRST_TS BYTES
+  NAME EPOCH PACKETS TCP FIRST_TS BYTES LAST_TS
 then "total PACKETS TCP". Exits 1, saying why, when a segment is not a
 readable pcap (bad magic, a truncated record), holds a packet that is not
 to or from a device (IPv4, IPv6, ARP), has its first packet before its
@@ -108,8 +108,10 @@ def main():
 			      file=sys.stderr)
 			return 1
 		ntcp = sum(1 for _, t in pk if t)
-		print("%s %d %d %d %.6f %d" % (n, epoch, len(pk), ntcp,
-					       pk[0][0] if pk else 0, os.path.getsize(path)))
+		print("%s %d %d %d %.6f %d %.6f" % (n, epoch, len(pk), ntcp,
+						    pk[0][0] if pk else 0,
+						    os.path.getsize(path),
+						    pk[-1][0] if pk else 0))
 		total += len(pk)
 		tcp_total += ntcp
 	print("total %d %d" % (total, tcp_total))
