@@ -52,7 +52,6 @@ static void on_signal(int sig)
 struct opts {
 	const char *config, *mic, *iface, *dir;
 	struct pcap_rec_filter filter;
-	bool devices_given;
 	uint32_t segment_s, poll_ms;
 	uint64_t max_bytes;
 	double duration;
@@ -184,22 +183,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/*
- * The config (when -c): its devices unless --device gave some, its
- * microphone unless --mic; then the microphone source opened. 0, or -errno
- * after a message (-EINVAL: a usage or configuration error).
- */
-static int setup_mic(struct rec *x)
+/* The config (when -c) into cfg, its devices unless --device gave some;
+ * 0 or -EINVAL after a message. */
+static int load_config(struct rec *x, struct eg_config *cfg)
 {
-	static struct eg_config cfg; /* large; one recorder per process */
-	struct eg_config_mic mc;
+	bool given = x->o.filter.n > 0;
 	char err[4096];
 	int r;
 
-	x->o.devices_given = x->o.filter.n > 0;
-	eg_config_default(&cfg);
+	eg_config_default(cfg);
 	if (x->o.config) {
-		r = eg_config_load(x->o.config, EG_CONFIG_NO_MODEL_CHECK, &cfg,
+		r = eg_config_load(x->o.config, EG_CONFIG_NO_MODEL_CHECK, cfg,
 				   err, sizeof(err));
 		if (r < 0) {
 			if (err[0])
@@ -209,9 +203,9 @@ static int setup_mic(struct rec *x)
 			return -EINVAL;
 		}
 	}
-	for (unsigned i = 0; !x->o.devices_given && i < cfg.device.n; i++)
-		if (pcap_rec_add_addr(&x->o.filter, cfg.device.version[i],
-				      cfg.device.addr[i]) < 0) {
+	for (unsigned i = 0; !given && i < cfg->device.n; i++)
+		if (pcap_rec_add_addr(&x->o.filter, cfg->device.version[i],
+				      cfg->device.addr[i]) < 0) {
 			cli_error(WHO ": %s: too many [device] addresses", x->o.config);
 			return -EINVAL;
 		}
@@ -219,6 +213,23 @@ static int setup_mic(struct rec *x)
 		cli_error(WHO ": no device: give --device IP or [device] address in -c");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * The config's microphone, or --mic FILE (source = file, not active_low;
+ * on_error from the config), opened. 0, or -errno after a message (-EINVAL:
+ * a usage or configuration error).
+ */
+static int setup_mic(struct rec *x)
+{
+	static struct eg_config cfg; /* large; one recorder per process */
+	struct eg_config_mic mc;
+	char err[4096];
+	int r = load_config(x, &cfg);
+
+	if (r < 0)
+		return r;
 	mc = cfg.mic;
 	if (x->o.mic) {
 		mc.source = EG_MIC_FILE;
