@@ -24,7 +24,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "echoguard/net/packet.h"
+#include "pcap-rec.h"
 
 static volatile sig_atomic_t stop;
 
@@ -36,22 +36,11 @@ static void on_signal(int sig)
 
 struct opts {
 	const char *iface, *out, *context;
-	char filter[1024];
-	char devices[512];
+	struct pcap_rec_filter filter;
 	double duration;
 	unsigned long count;
 	int snaplen;
 };
-
-/* Seconds on the monotonic clock: the deadline ignores clock steps and
- * keeps fractions (time() made --duration 0.3 a capture of 0 s). */
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int write_side(const struct opts *o, time_t start, time_t end,
 		      unsigned long pkts, unsigned long dropped)
@@ -69,7 +58,7 @@ static int write_side(const struct opts *o, time_t start, time_t end,
 	}
 	fprintf(f, "# written by echoguard capture %s\n", EG_VERSION);
 	fprintf(f, "context=%s\ndevices=%s\ninterface=%s\n", o->context,
-		o->devices, o->iface);
+		o->filter.devices, o->iface);
 	fprintf(f, "start=%lld\nend=%lld\npackets=%lu\nkernel_dropped=%lu\n",
 		(long long)start, (long long)end, pkts, dropped);
 	if (fclose(f) != 0) {
@@ -102,9 +91,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 } };
-	size_t fl = 0, dl = 0;
-	uint8_t addr[16];
 	char *end;
+	int r;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "i:o:h", lo, NULL)) != -1) {
@@ -120,17 +108,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->context = optarg;
 			break;
 		case 'd':
-			if (eg_addr_parse(optarg, addr) < 0) {
+			r = pcap_rec_add_device(&o->filter, optarg);
+			if (r == -EINVAL) {
 				cli_error("capture: --device %s: not an IP address", optarg);
-				return -EINVAL;
+				return r;
 			}
-			fl += snprintf(o->filter + fl, sizeof(o->filter) - fl,
-				       "%shost %s", fl ? " or " : "", optarg);
-			dl += snprintf(o->devices + dl, sizeof(o->devices) - dl,
-				       "%s%s", dl ? "," : "", optarg);
-			if (fl >= sizeof(o->filter) || dl >= sizeof(o->devices)) {
+			if (r < 0) {
 				cli_error("capture: too many --device");
-				return -EINVAL;
+				return r;
 			}
 			break;
 		case 't':
@@ -163,7 +148,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		default: usage(stderr); return -EINVAL;
 		}
 	}
-	if (!o->iface || !o->out || !o->context || !o->filter[0] || optind != argc) {
+	if (!o->iface || !o->out || !o->context || !o->filter.n || optind != argc) {
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -172,9 +157,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 int cmd_capture(int argc, char **argv)
 {
-	struct opts o = { .snaplen = 262144 };
-	char errbuf[PCAP_ERRBUF_SIZE];
-	struct bpf_program prog;
+	struct opts o = { .snaplen = PCAP_REC_SNAPLEN };
 	struct pcap_stat st = { 0 };
 	pcap_dumper_t *dump = NULL;
 	pcap_t *p = NULL;
@@ -186,38 +169,8 @@ int cmd_capture(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
-	p = pcap_create(o.iface, errbuf);
-	if (!p) {
-		cli_error("capture: %s: %s", o.iface, errbuf);
+	if (pcap_rec_open("capture", o.iface, &o.filter, o.snaplen, &p, &fd) < 0)
 		return 1;
-	}
-	(void)pcap_set_snaplen(p, o.snaplen);
-	(void)pcap_set_promisc(p, 1);
-	(void)pcap_set_timeout(p, 200);
-	(void)pcap_set_immediate_mode(p, 1);
-	r = pcap_activate(p);
-	if (r < 0) {
-		cli_error("capture: %s: %s", o.iface, pcap_geterr(p));
-		goto out;
-	}
-	if (pcap_compile(p, &prog, o.filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		cli_error("capture: filter \"%s\": %s", o.filter, pcap_geterr(p));
-		goto out;
-	}
-	r = pcap_setfilter(p, &prog);
-	pcap_freecode(&prog);
-	if (r < 0) {
-		cli_error("capture: filter \"%s\": %s", o.filter, pcap_geterr(p));
-		goto out;
-	}
-	/* Non-blocking reads and our own poll(): a blocking pcap_next_ex()
-	 * on an idle interface never returned, so neither --duration nor
-	 * SIGTERM (libpcap retries the interrupted poll) ended the capture. */
-	fd = pcap_get_selectable_fd(p);
-	if (fd < 0 || pcap_setnonblock(p, 1, errbuf) < 0) {
-		cli_error("capture: %s: cannot poll the capture", o.iface);
-		goto out;
-	}
 	dump = pcap_dump_open(p, o.out);
 	if (!dump) {
 		cli_error("capture: %s: %s", o.out, pcap_geterr(p));
@@ -226,11 +179,11 @@ int cmd_capture(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	start = time(NULL);
-	deadline = o.duration > 0 ? mono_s() + o.duration : 0;
+	deadline = o.duration > 0 ? pcap_rec_mono_s() + o.duration : 0;
 	fprintf(stderr, "echoguard: capturing \"%s\" on %s to %s (context %s)\n",
-		o.filter, o.iface, o.out, o.context);
+		o.filter.expr, o.iface, o.out, o.context);
 	while (!stop && (!o.count || pkts < o.count) &&
-	       (!deadline || mono_s() < deadline)) {
+	       (!deadline || pcap_rec_mono_s() < deadline)) {
 		struct pcap_pkthdr *h;
 		const u_char *d;
 
