@@ -16,11 +16,11 @@
  *   seg-EPOCH.pcap      one capture per segment (EPOCH: its first second,
  *                       ten digits, so names sort by time); the segment
  *                       being written is seg-EPOCH.pcap.part
- *   mic.csv             the microphone timeline: "EPOCH,STATE" lines
+ *   mic.csv             the microphone timeline: "EPOCH.mmm,STATE" lines
  *                       (STATE 1 listening, 0 muted; a line at start and
  *                       one per change; "#" lines are comments)
- *   recording.txt       key=value: devices, interface, start, segment
- *                       seconds, disk bound
+ *   recording.txt       key=value: version, devices, interface, started,
+ *                       segment seconds, max_disk bytes, poll_ms
  */
 #ifndef ECHOGUARD_CLI_LEARN_H
 #define ECHOGUARD_CLI_LEARN_H
