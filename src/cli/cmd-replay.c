@@ -25,6 +25,7 @@
 #include "replay.h"
 #include "echoguard/offline/capture.h"
 #include "echoguard/verdict/budget.h"
+#include "echoguard/verdict/model-choice.h"
 #include "echoguard/offline/device.h"
 #include "echoguard/net/packet.h"
 #include "echoguard/net/tls.h"
@@ -293,6 +294,29 @@ static int parse_args(struct replay *x, int argc, char **argv,
 
 /* ---- set-up ------------------------------------------------------------ */
 
+/* The forest: --model, or the daemon's choice for -c (model-choice.h). */
+static int load_model(struct replay *x, char *err, size_t errlen)
+{
+	struct eg_model_choice ch;
+	int r;
+
+	if (x->model_path || !x->config_path)
+		return eg_forest_load(x->cfg.model.path, x->config_path ?
+				      eg_schema_get(x->cfg.model.features) :
+				      NULL, &x->forest, err, errlen);
+	r = eg_model_choose(&x->cfg, &x->forest, &ch, err, errlen);
+	if (r < 0)
+		return r;
+	if (ch.warning[0])
+		cli_error("replay: warning: learned model not used, replaying "
+			  "with the shipped model %s: %s", ch.path, ch.warning);
+	else if (ch.kind == EG_MODEL_LEARNED)
+		fprintf(stderr, "replay: the learned model %s ([model] "
+			"learned)\n", ch.path);
+	snprintf(x->cfg.model.path, sizeof(x->cfg.model.path), "%s", ch.path);
+	return 0;
+}
+
 /* Config, overrides, model, policy. Returns 0, or -1 after a message. */
 static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 		 unsigned n_dev, double min_conf, int mode)
@@ -330,11 +354,11 @@ static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 	x->cfg.policy.on_drop = x->on_drop >= 0 ? (enum eg_on_drop)x->on_drop :
 						 EG_ON_DROP_PACKET;
 
-	/* With a config, the model must have its schema, as in the daemon;
-	 * with --model alone, the model says which features it needs. */
-	r = eg_forest_load(x->cfg.model.path, x->config_path ?
-			   eg_schema_get(x->cfg.model.features) : NULL,
-			   &x->forest, err, sizeof(err));
+	/* With a config, the model must have its schema, as in the daemon,
+	 * and without --model it is the one the daemon would run (the
+	 * learned one when installed); with --model alone, the model says
+	 * which features it needs. */
+	r = load_model(x, err, sizeof(err));
 	if (r < 0) {
 		cli_error("replay: %s", err);
 		return -1;
