@@ -82,9 +82,12 @@ static int read_all(const char *path, uint8_t **ret, size_t *ret_len)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > MAX_MODEL_BYTES) {
-		r = errno ? -errno : -EINVAL;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_MODEL_BYTES) {
+		r = -EINVAL;
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -158,6 +161,7 @@ static int write_atomic(const char *path, const void *buf, size_t n)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
+	errno = 0;
 	while (done < n && (k = write(fd, p + done, n - done)) > 0)
 		done += (size_t)k;
 	/* readable by the daemon's user whatever the umask */
@@ -395,6 +399,26 @@ static int setup(struct opts *o)
 	return 0;
 }
 
+/* Options and config of a step: the opts, or NULL and *ret_status. */
+static struct opts *begin(int argc, char **argv, bool install,
+			  int *ret_status)
+{
+	struct opts *o = calloc(1, sizeof(*o));
+	int r;
+
+	if (!o) {
+		*ret_status = EX_FAILED;
+		return NULL;
+	}
+	r = parse(argc, argv, install, o);   /* -1: go on */
+	if (r >= 0 || (r = setup(o)) != 0) {
+		*ret_status = r;
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* Validate MODEL: it loads with the config's schema. *ret_forest,
  * *ret_buf: the forest and the file's bytes. */
 static int validate(const struct opts *o, struct eg_forest **ret_forest,
@@ -429,7 +453,10 @@ static int put_in_place(const struct opts *o, const uint8_t *buf, size_t n)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		/* searchable by the daemon's user whatever the umask */
+		if (mkdir(dir, 0755) == 0)
+			(void)chmod(dir, 0755);
+		else if (errno != EEXIST)
 			return -errno;
 	}
 	r = keep_as(dst, o->prev);
@@ -442,23 +469,15 @@ static int put_in_place(const struct opts *o, const uint8_t *buf, size_t n)
 
 int learn_install(int argc, char **argv)
 {
-	struct opts *o = calloc(1, sizeof(*o));
-	struct eg_forest *f = NULL;
 	struct expect e = { EG_MODEL_LEARNED, NULL, 0 };
+	struct eg_forest *f = NULL;
 	uint8_t *buf = NULL;
 	size_t n = 0;
-	int r, status = EX_FAILED;
+	int r, status;
+	struct opts *o = begin(argc, argv, true, &status);
 
 	if (!o)
-		return EX_FAILED;
-	r = parse(argc, argv, true, o);
-	if (r >= 0) {
-		free(o);
-		return r;
-	}
-	status = setup(o);
-	if (status)
-		goto out;
+		return status;
 	status = EX_FAILED;
 	if (validate(o, &f, &buf, &n) < 0)
 		goto out;
@@ -513,20 +532,12 @@ static int roll_back(const struct opts *o, struct expect *e)
 
 int learn_rollback(int argc, char **argv)
 {
-	struct opts *o = calloc(1, sizeof(*o));
 	struct expect e = { 0 };
 	int r, status;
+	struct opts *o = begin(argc, argv, false, &status);
 
 	if (!o)
-		return EX_FAILED;
-	r = parse(argc, argv, false, o);
-	if (r >= 0) {
-		free(o);
-		return r;
-	}
-	status = setup(o);
-	if (status)
-		goto out;
+		return status;
 	r = roll_back(o, &e);
 	if (r < 0) {
 		cli_error("learn rollback: %s: %s", o->cfg.model.learned,

@@ -51,6 +51,15 @@ eg_daemon "$BUILD" "$EG_TMP/eg.ini" "$EG_TMP/daemon.log"
 DPID=$EG_DAEMON_PID
 LEARN=("$E" learn)
 OPT=(-c "$EG_TMP/eg.ini" --pid "$DPID")
+# replay_drops: packets `echoguard replay -c` (no --model: the daemon's
+# choice) drops in a simulated muted capture with bulk uploads; its
+# stderr in $EG_TMP/replay.err.
+replay_drops() {
+	"$E" replay -c "$EG_TMP/eg.ini" --mic off --summary --json \
+		"$M/sim-muted-4.pcapng" 2>"$EG_TMP/replay.err" | /usr/bin/python3 -c '
+import json, sys
+print([json.loads(l) for l in sys.stdin if l.strip()][-1]["dropped"])'
+}
 jstatus() { # jstatus FIELD: a field of `echoguard status --json`
 	"$E" status --json --pid "$DPID" | /usr/bin/python3 -c \
 		'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
@@ -69,6 +78,7 @@ phase() {
 }
 
 check "start: the shipped model (no learned file)" grep -q "(shipped, 30 trees)" "$EG_TMP/daemon.log"
+drops_a=$(replay_drops)
 read -r sent got < <(phase 4451)
 eg_log "model A (shipped): upload $sent bytes sent, $got received"
 check "shipped model A blocks the muted upload ($got of $sent)" test "$sent" -gt 0 -a "$got" -eq 0
@@ -96,6 +106,10 @@ check "status --json: model_kind learned" test "$(jstatus model_kind)" = learned
 check "status --json: model is the learned file" test "$(jstatus model)" = "$L"
 "$E" status --pid "$DPID" | grep -q "^model: *$L (learned, 10 trees" 
 check "status (text): the learned model" test $? -eq 0
+drops_b=$(replay_drops)
+eg_log "replay -c of a muted capture: $drops_a packets dropped with the shipped model, $drops_b with the learned one"
+check "replay -c: the learned model, as the daemon" grep -q "the learned model $L" "$EG_TMP/replay.err"
+check "replay -c: the shipped model dropped, the learned one did not" test "$drops_a" -gt 0 -a "$drops_b" -eq 0
 read -r sent got < <(phase 4452)
 eg_log "model B (learned): upload $sent bytes sent, $got received"
 check "learned model B lets the upload through ($got of $sent)" test "$sent" -gt 0 -a "$got" -eq "$sent"
@@ -127,6 +141,8 @@ check "corrupt learned file: reloaded with the shipped model" test $? -eq 0
 check "corrupt learned file: still running" kill -0 "$DPID"
 check "status --json: model_kind shipped" test "$(jstatus model_kind)" = shipped
 check "status --json: the fallback's reason" grep -q "$L" <<<"$(jstatus model_fallback)"
+check "replay -c: the shipped model again, with the warning" test "$(replay_drops)" -eq "$drops_a"
+check "replay -c: the warning names the learned file" grep -q "learned model not used.*$L" "$EG_TMP/replay.err"
 read -r sent got < <(phase 4453)
 eg_log "corrupt learned, shipped A: upload $sent bytes sent, $got received"
 check "shipped model A blocks again ($got of $sent)" test "$sent" -gt 0 -a "$got" -eq 0
