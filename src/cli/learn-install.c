@@ -294,6 +294,7 @@ static int reload(const struct opts *o, const struct expect *e)
 		       o->pid > 0 ? " with that pid" : "");
 		return EX_NOT_RUNNING;
 	}
+	fflush(stdout);      /* what was done, before the daemon's answer */
 	t0 = cli_now_us();
 	if (kill(pid, SIGHUP) < 0) {
 		cli_error("learn: SIGHUP to echoguardd (pid %d): %s", pid,

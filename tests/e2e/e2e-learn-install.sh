@@ -12,6 +12,8 @@
 #  - a corrupt learned file put in place by hand + SIGHUP -> the daemon
 #    warns naming the file, runs the shipped model A (the upload is
 #    blocked again) and keeps running; status says shipped, and why;
+#  - a reload the daemon refuses, and a rollback to a .prev that does not
+#    load: exit 1 with the daemon's reason;
 #  - `learn rollback` without .prev removes the learned file: shipped;
 #  - `learn install` with no daemon: installed, exit 3.
 # Usage: e2e-learn-install.sh BUILD_DIR
@@ -52,11 +54,12 @@ DPID=$EG_DAEMON_PID
 LEARN=("$E" learn)
 OPT=(-c "$EG_TMP/eg.ini" --pid "$DPID")
 # replay_drops: packets `echoguard replay -c` (no --model: the daemon's
-# choice) drops in a simulated muted capture with bulk uploads; its
-# stderr in $EG_TMP/replay.err.
+# choice) drops in a simulated muted capture with bulk uploads (the
+# simulator's device: src/sim/echomodel.py DEVICE_IP); its stderr in
+# $EG_TMP/replay.err.
 replay_drops() {
 	"$E" replay -c "$EG_TMP/eg.ini" --mic off --summary --json \
-		"$M/sim-muted-4.pcapng" 2>"$EG_TMP/replay.err" | /usr/bin/python3 -c '
+		--device 192.168.86.40 "$M/sim-muted-4.pcapng" 2>"$EG_TMP/replay.err" | /usr/bin/python3 -c '
 import json, sys
 print([json.loads(l) for l in sys.stdin if l.strip()][-1]["dropped"])'
 }
@@ -147,13 +150,31 @@ read -r sent got < <(phase 4453)
 eg_log "corrupt learned, shipped A: upload $sent bytes sent, $got received"
 check "shipped model A blocks again ($got of $sent)" test "$sent" -gt 0 -a "$got" -eq 0
 
+# A reload the daemon refuses (its config broken meanwhile): exit 1 with
+# the daemon's reason; the corrupt learned file is kept as .prev.
+cp "$EG_TMP/eg.ini" "$EG_TMP/good.ini"
+printf '[policy]\nmin_confidnce = 2\n' >>"$EG_TMP/eg.ini"
+out=$("${LEARN[@]}" install "$EG_TMP/a2.egf" -c "$EG_TMP/good.ini" --pid "$DPID" 2>&1)
+rc=$?
+eg_log "install A2, daemon config broken: rc $rc: $out"
+check "refused reload: exit 1" test $rc -eq 1
+check "refused reload: the daemon's reason" grep -q "refused the reload.*min_confidnce" <<<"$out"
+cp "$EG_TMP/good.ini" "$EG_TMP/eg.ini"
+# Rollback to that .prev: the daemon falls back to the shipped model and
+# rollback says so (exit 1).
+out=$("${LEARN[@]}" rollback "${OPT[@]}" 2>&1)
+rc=$?
+eg_log "rollback to a corrupt .prev: rc $rc: $out"
+check "rollback to a corrupt .prev: exit 1, the daemon's reason" \
+	test $rc -eq 1 -a -n "$(grep "runs the shipped model.*learned model not used: $L" <<<"$out")"
+
 out=$("${LEARN[@]}" rollback "${OPT[@]}" 2>&1)
 rc=$?
 eg_log "rollback without .prev: rc $rc: $out"
 check "rollback without .prev: exit 0" test $rc -eq 0
 check "rollback without .prev: learned file removed" test ! -e "$L"
 check "rollback without .prev: shipped" test "$(jstatus model_kind)" = shipped -a -z "$(jstatus model_fallback)"
-check "the daemon never failed a reload" test "$(grep -c "reload failed" "$EG_TMP/daemon.log")" -eq 0
+check "the daemon refused one reload (the broken config)" test "$(grep -c "reload failed" "$EG_TMP/daemon.log")" -eq 1
 
 kill -TERM "$DPID"
 wait "$DPID"
