@@ -31,6 +31,8 @@ for f in /usr/bin/echoguard /usr/sbin/echoguardd /usr/share/echoguard/default.eg
 done
 check "conffile: /etc/echoguard/echoguard.ini" grep -qx /etc/echoguard/echoguard.ini /var/lib/dpkg/info/echoguard.conffiles
 check "user echoguard created" getent passwd echoguard
+check "state dir /var/lib/echoguard: root, 0755 (learned models)" \
+	test "$(stat -c %U:%a /var/lib/echoguard)" = root:755
 check "echoguardd --check-config on the installed config and model" \
 	/usr/sbin/echoguardd --check-config -c /etc/echoguard/echoguard.ini
 check "echoguard model info on the installed model" \
@@ -66,5 +68,6 @@ check "no nft table left" sh -c "! ip netns exec $ns nft list table inet echogua
 check "a rule echoguard did not create is still there" sh -c "ip netns exec $ns iptables -S FORWARD | grep -q 192.0.2.99"
 check "binaries gone" test ! -e /usr/sbin/echoguardd
 check "config purged" test ! -e /etc/echoguard/echoguard.ini
+check "state dir purged" test ! -e /var/lib/echoguard
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

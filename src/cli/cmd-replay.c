@@ -26,6 +26,7 @@
 #include "replay.h"
 #include "echoguard/offline/capture.h"
 #include "echoguard/verdict/budget.h"
+#include "echoguard/verdict/model-choice.h"
 #include "echoguard/offline/device.h"
 #include "echoguard/net/packet.h"
 #include "echoguard/net/tls.h"
@@ -40,7 +41,9 @@ static void usage(FILE *f)
 	"usage: echoguard replay --model M [-c INI] [OPTIONS] CAPTURE|DIR...\n"
 	"Run echoguardd's per-packet path (engine, forest, policy) over\n"
 	"captures and print each packet's verdict and a summary.\n\n"
-	"  --model M             the model file (default: [model] path of -c)\n"
+	"  --model M             the model file (default: the daemon's choice\n"
+	"                        for -c: [model] learned if installed, else\n"
+	"                        [model] path)\n"
 	"  -c, --config INI      the daemon's config (default: built-in defaults)\n"
 	"  --mic on|off|FILE     microphone state: fixed, or a file holding 0/1\n"
 	"                        or lines \"EPOCH_SECONDS STATE\" (a timeline)\n"
@@ -218,6 +221,29 @@ static int parse_args(struct replay *x, int argc, char **argv,
 
 /* ---- set-up ------------------------------------------------------------ */
 
+/* The forest: --model, or the daemon's choice for -c (model-choice.h). */
+static int load_model(struct replay *x, char *err, size_t errlen)
+{
+	struct eg_model_choice ch;
+	int r;
+
+	if (x->model_path || !x->config_path)
+		return eg_forest_load(x->cfg.model.path, x->config_path ?
+				      eg_schema_get(x->cfg.model.features) :
+				      NULL, &x->forest, err, errlen);
+	r = eg_model_choose(&x->cfg, &x->forest, &ch, err, errlen);
+	if (r < 0)
+		return r;
+	if (ch.warning[0])
+		cli_error("replay: warning: learned model not used, replaying "
+			  "with the shipped model %s: %s", ch.path, ch.warning);
+	else if (ch.kind == EG_MODEL_LEARNED)
+		fprintf(stderr, "replay: the learned model %s ([model] "
+			"learned)\n", ch.path);
+	snprintf(x->cfg.model.path, sizeof(x->cfg.model.path), "%s", ch.path);
+	return 0;
+}
+
 /* Config, overrides, model, policy. Returns 0, or -1 after a message. */
 static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 		 unsigned n_dev, double min_conf, int mode)
@@ -255,11 +281,11 @@ static int setup(struct replay *x, uint8_t devs[][16], const uint8_t *dev_v,
 	x->cfg.policy.on_drop = x->on_drop >= 0 ? (enum eg_on_drop)x->on_drop :
 						 EG_ON_DROP_PACKET;
 
-	/* With a config, the model must have its schema, as in the daemon;
-	 * with --model alone, the model says which features it needs. */
-	r = eg_forest_load(x->cfg.model.path, x->config_path ?
-			   eg_schema_get(x->cfg.model.features) : NULL,
-			   &x->forest, err, sizeof(err));
+	/* With a config, the model must have its schema, as in the daemon,
+	 * and without --model it is the one the daemon would run (the
+	 * learned one when installed); with --model alone, the model says
+	 * which features it needs. */
+	r = load_model(x, err, sizeof(err));
 	if (r < 0) {
 		cli_error("replay: %s", err);
 		return -1;

@@ -6,7 +6,6 @@
  * (docs/cli.md). Exit 0 running and healthy, 1 running but unhealthy,
  * 3 not running, 4 no journal access, 2 usage.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,9 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
-
 #include "cli.h"
+#include "daemon-find.h"
 #include "journal.h"
 
 #define ST_HEALTHY 0
@@ -40,6 +38,8 @@ struct status {
 	char unit[256];                  /* the unit's STATUS= text */
 	bool have_run, have_stats, have_mic;
 	char mode[16], fail[16], model[512], crc[16], queues[64], version[32];
+	char model_kind[16], model_fallback[512]; /* learned|shipped; why not
+						     learned */
 	unsigned trees, stats_interval;
 	int mic;
 	uint64_t mic_since_us, stats_us;
@@ -52,91 +52,14 @@ struct status {
 	unsigned n_problems;
 };
 
-static bool is_daemon(int pid, uint64_t *ret_start)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	ok = fgets(buf, sizeof(buf), f) != NULL;
-	fclose(f);
-	if (!ok || !strstr(buf, "(echoguardd)"))
-		return false;
-	/* field 22, starttime, counted after the ") " */
-	p = strrchr(buf, ')');
-	for (int i = 0; p && i < 20; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-	if (ret_start)
-		*ret_start = start;
-	return true;
-}
-
-/* The newest echoguardd process, or 0. */
-static int scan_proc(void)
-{
-	uint64_t start, best_start = 0;
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	int best = 0, pid;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		pid = atoi(de->d_name);
-		if (pid > 0 && is_daemon(pid, &start) && start >= best_start) {
-			best = pid;
-			best_start = start;
-		}
-	}
-	closedir(d);
-	return best;
-}
-
-/* Under systemd: the unit's main pid and STATUS= text. */
-static int unit_pid(struct status *s)
-{
-	static const char *const obj = "/org/freedesktop/systemd1/unit/"
-				       "echoguardd_2eservice";
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus *bus = NULL;
-	uint32_t pid = 0;
-	char *txt = NULL;
-
-	if (sd_bus_open_system(&bus) < 0)
-		return 0;
-	if (sd_bus_get_property_string(bus, "org.freedesktop.systemd1", obj,
-				       "org.freedesktop.systemd1.Service",
-				       "StatusText", &e, &txt) >= 0 && txt)
-		snprintf(s->unit, sizeof(s->unit), "%s", txt);
-	free(txt);
-	sd_bus_error_free(&e);
-	(void)sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", obj,
-					  "org.freedesktop.systemd1.Service",
-					  "MainPID", &e, 'u', &pid);
-	sd_bus_error_free(&e);
-	sd_bus_unref(bus);
-	return (int)pid;
-}
-
 static void find_daemon(struct status *s, int want_pid)
 {
 	uint64_t start = 0;
 	double up = 0;
 	FILE *f;
 
-	s->pid = want_pid;
-	if (s->pid <= 0)
-		s->pid = unit_pid(s);
-	if (s->pid <= 0)
-		s->pid = scan_proc();
-	s->running = s->pid > 0 && is_daemon(s->pid, &start);
+	s->pid = cli_daemon_find(want_pid, s->unit, sizeof(s->unit),
+				 &s->running, &start);
 	f = fopen("/proc/uptime", "re");
 	if (s->running && f && fscanf(f, "%lf", &up) == 1)
 		s->uptime_s = (uint64_t)up - start / (uint64_t)sysconf(_SC_CLK_TCK);
@@ -191,6 +114,10 @@ static void read_run(struct cli_journal *jr, struct status *s)
 		(void)cli_journal_str(jr, "EG_FAIL", s->fail, sizeof(s->fail));
 		(void)cli_journal_str(jr, "EG_MODEL", s->model, sizeof(s->model));
 		(void)cli_journal_str(jr, "EG_MODEL_CRC32", s->crc, sizeof(s->crc));
+		(void)cli_journal_str(jr, "EG_MODEL_KIND", s->model_kind,
+				      sizeof(s->model_kind));
+		(void)cli_journal_str(jr, "EG_MODEL_FALLBACK", s->model_fallback,
+				      sizeof(s->model_fallback));
 		(void)cli_journal_str(jr, "EG_QUEUES", s->queues, sizeof(s->queues));
 		(void)cli_journal_str(jr, "EG_VERSION", s->version,
 				      sizeof(s->version));
@@ -218,6 +145,8 @@ static void read_stats(struct cli_journal *jr, struct status *s)
 	if (!s->have_run) {   /* the start entry was lost: what stats say */
 		(void)cli_journal_str(jr, "EG_MODE", s->mode, sizeof(s->mode));
 		(void)cli_journal_str(jr, "EG_MODEL", s->model, sizeof(s->model));
+		(void)cli_journal_str(jr, "EG_MODEL_KIND", s->model_kind,
+				      sizeof(s->model_kind));
 		(void)cli_journal_str(jr, "EG_QUEUES", s->queues,
 				      sizeof(s->queues));
 	}
@@ -332,10 +261,14 @@ static void print_daemon(const struct status *s)
 		       (unsigned long long)s->uptime_s / 60 % 60,
 		       s->mode[0] ? s->mode : "?", s->fail[0] ? s->fail : "?",
 		       s->queues[0] ? s->queues : "?");
-		printf("model:       %s (%u trees, crc32 %s), echoguardd %s\n",
-		       s->model[0] ? s->model : "?", s->trees,
+		printf("model:       %s (%s, %u trees, crc32 %s), echoguardd %s\n",
+		       s->model[0] ? s->model : "?",
+		       s->model_kind[0] ? s->model_kind : "?", s->trees,
 		       s->crc[0] ? s->crc : "?", s->version[0] ? s->version : "?");
 	}
+	if (s->running && s->model_fallback[0])
+		printf("             (learned model not used: %s)\n",
+		       s->model_fallback);
 	if (s->unit[0])
 		printf("unit status: %s\n", s->unit);
 	if (s->have_mic) {
@@ -410,6 +343,8 @@ static void print_json(const struct status *s, int rc)
 	json_field("fail", s->fail);
 	json_field("model", s->model);
 	json_field("model_crc32", s->crc);
+	json_field("model_kind", s->model_kind);
+	json_field("model_fallback", s->model_fallback);
 	JU("model_trees", s->trees);
 	json_field("queues", s->queues);
 	json_field("version", s->version);

@@ -31,6 +31,7 @@
 #include "echoguard/net/packet.h"
 #include "echoguard/util/schema.h"
 #include "echoguard/verdict/config.h"
+#include "echoguard/verdict/model-choice.h"
 #include "learn-fit.h"
 #include "learn.h"
 
@@ -53,6 +54,7 @@ struct fit {
 	bool tty;                       /* stderr is a terminal: say the steps */
 	unsigned step;
 	char work[4096], mic[4096];
+	struct eg_model_choice choice;  /* -c without --model */
 };
 
 /* An argv under construction (strings owned by the caller or fit). */
@@ -175,8 +177,20 @@ static int read_config(struct fit *x, struct eg_config *cfg)
 		return -1;
 	}
 	x->features = eg_schema_get(cfg->model.features)->name;
-	if (!x->model)
-		x->model = cfg->model.path;
+	if (!x->model) {
+		struct eg_forest *f = NULL;
+
+		/* The one the daemon runs: the learned model if installed. */
+		if (eg_model_choose(cfg, &f, &x->choice, err, sizeof(err)) < 0) {
+			cli_error("learn fit: the running model: %s", err);
+			return -1;
+		}
+		eg_forest_free(f);
+		if (x->choice.warning[0])
+			cli_error("learn fit: %s; comparing with the shipped model",
+				  x->choice.warning);
+		x->model = x->choice.path;
+	}
 	for (i = 0; !x->n_devices && i < cfg->device.n; i++)
 		eg_addr_format(cfg->device.version[i], cfg->device.addr[i],
 			       x->devices[i], 64);
@@ -437,6 +451,7 @@ static int run(struct fit *x)
 	char cand[4200];
 	const char *why;
 	bool better;
+	int r;
 
 	snprintf(x->work, sizeof(x->work), "%s/fit", x->dir);
 	snprintf(x->mic, sizeof(x->mic), "%s/mic.csv", x->dir);
@@ -486,7 +501,9 @@ static int run(struct fit *x)
 			av[n++] = (char *)x->pid;
 		}
 		optind = 1;
-		return learn_install(n, av);
+		r = learn_install(n, av);
+		/* 3: installed, no daemon runs (it takes it when it starts) */
+		return r == 3 ? 0 : r;
 	}
 	return 0;
 }

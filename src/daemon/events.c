@@ -227,13 +227,16 @@ void eg_events_run(const struct eg_events_run *r)
 	uint32_t crc = file_crc(r->model);
 	bool start = strcmp(r->what, "start") == 0;
 
-	snprintf(msg, sizeof(msg), "%s: queues %s, model %s (%u trees), "
-		 "mode %s, fail %s, mic %s", start ? "started" : "model in use", r->queues, r->model,
-		 r->trees, r->mode, r->fail, r->mic ? "listening" : "muted");
+	snprintf(msg, sizeof(msg), "%s: queues %s, model %s (%s, %u trees), "
+		 "mode %s, fail %s, mic %s", start ? "started" : "model in use",
+		 r->queues, r->model, r->model_kind, r->trees, r->mode, r->fail,
+		 r->mic ? "listening" : "muted");
 	sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_INFO,
 		"SYSLOG_IDENTIFIER=echoguardd", EG_RUN_MESSAGE_ID,
 		"EG_EVENT=%s", r->what, "EG_MODE=%s", r->mode,
 		"EG_FAIL=%s", r->fail, "EG_MODEL=%s", r->model,
+		"EG_MODEL_KIND=%s", r->model_kind,
+		"EG_MODEL_FALLBACK=%s", r->model_fallback,
 		"EG_MODEL_TREES=%u", r->trees, "EG_MODEL_CRC32=%08x", crc,
 		"EG_QUEUES=%s", r->queues, "EG_MIC=%d", r->mic,
 		"EG_STATS_INTERVAL=%u", r->stats_interval,
@@ -241,6 +244,18 @@ void eg_events_run(const struct eg_events_run *r)
 	/* a reload has its own log line (main.c) */
 	if (start && eg_log_to_stderr())
 		eg_log(LOG_INFO, "%s", msg);
+}
+
+void eg_events_reload_failed(const char *why)
+{
+	static const char what[] = "reload failed, keeping the running "
+				   "configuration and model";
+
+	sd_journal_send("MESSAGE=%s: %s", what, why, "PRIORITY=%d", LOG_ERR,
+		"SYSLOG_IDENTIFIER=echoguardd", EG_RUN_MESSAGE_ID,
+		"EG_EVENT=reload_failed", "EG_ERROR=%s", why, NULL);
+	if (eg_log_to_stderr())
+		eg_log(LOG_ERR, "%s: %s", what, why);
 }
 
 void eg_events_mic(int state)

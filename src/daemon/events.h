@@ -86,14 +86,20 @@ void eg_events_upload_journal(struct eg_event_bucket *b,
 			      const char *mode, uint64_t now);
 
 /* The start (what = "start") or a reload ("reload") entry: mode, fail
- * mode, model (path, trees, CRC-32 of the file), queues, mic state. */
+ * mode, model (path, learned or shipped, trees, CRC-32 of the file, why a
+ * learned file was not used), queues, mic state. */
 struct eg_events_run {
 	const char *what, *mode, *fail, *model, *queues, *version;
+	const char *model_kind, *model_fallback;   /* fallback: "" or why */
 	unsigned trees;
 	int mic;
 	unsigned stats_interval;
 };
 void eg_events_run(const struct eg_events_run *r);
+
+/* A refused reload (EG_EVENT=reload_failed, EG_ERROR=why): the running
+ * configuration and model stay. */
+void eg_events_reload_failed(const char *why);
 
 /* A microphone change (EG_EVENT=mic). */
 void eg_events_mic(int state);

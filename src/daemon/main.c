@@ -104,9 +104,13 @@ static int check_config(const char *path)
 		return EXIT_CONFIG;
 	}
 	format_queues(&rt->cfg, queues, sizeof(queues));
-	printf("%s: OK: model %s (%u trees, %u classes, %u features, "
+	if (rt->model.warning[0])
+		fprintf(stderr, "warning: learned model not used: %s\n",
+			rt->model.warning);
+	printf("%s: OK: model %s (%s, %u trees, %u classes, %u features, "
 	       "schema %s), queues %s, mode %s, fail %s\n",
-	       path ? path : "(defaults)", rt->cfg.model.path,
+	       path ? path : "(defaults)", rt->model.path,
+	       eg_model_kind_name(rt->model.kind),
 	       eg_forest_n_trees(rt->forest), rt->n_classes, rt->n_features,
 	       eg_forest_schema_name(rt->forest), queues,
 	       rt->cfg.policy.mode == EG_MODE_MONITOR ? "monitor" : "enforce",
@@ -306,7 +310,9 @@ static void log_run(struct daemon *d, const struct eg_runtime *rt,
 	struct eg_events_run r = {
 		.what = what, .mode = mode_name(rt),
 		.fail = rt->cfg.daemon.fail == EG_FAIL_OPEN ? "open" : "closed",
-		.model = rt->cfg.model.path, .queues = d->queues,
+		.model = rt->model.path, .queues = d->queues,
+		.model_kind = eg_model_kind_name(rt->model.kind),
+		.model_fallback = rt->model.warning,
 		.version = EG_VERSION, .trees = eg_forest_n_trees(rt->forest),
 		.mic = eg_mic_get(rt->mic),
 		.stats_interval = rt->cfg.daemon.stats_interval,
@@ -336,12 +342,12 @@ static void reload(struct daemon *d)
 	}
 	if (r < 0) {
 		d->totals.reload_failures++;
-		eg_log(LOG_ERR, "reload failed, keeping the running "
-		       "configuration and model: %s", err);
+		eg_events_reload_failed(err);
 		sd_notify(0, "READY=1");
 		return;
 	}
 	warn_restart_keys(&old->cfg, &new->cfg);
+	eg_runtime_warn_model(new);
 	eg_log_set_level(new->cfg.log.level);
 	/* Workers see the mic state of whatever runtime they use: give the
 	 * new source the current reading before publishing it. */
@@ -353,9 +359,10 @@ static void reload(struct daemon *d)
 	d->totals.reloads++;
 	d->totals.generation = gen;
 	log_run(d, new, "reload");
-	eg_log(LOG_INFO, "reloaded %s: model %s (%u trees), generation %llu",
-	       d->config_path ? d->config_path : "defaults",
-	       new->cfg.model.path, eg_forest_n_trees(new->forest),
+	eg_log(LOG_INFO, "reloaded %s: model %s (%s, %u trees), generation %llu",
+	       d->config_path ? d->config_path : "defaults", new->model.path,
+	       eg_model_kind_name(new->model.kind),
+	       eg_forest_n_trees(new->forest),
 	       (unsigned long long)gen);
 	sd_notify(0, "READY=1");
 }
@@ -445,6 +452,7 @@ static void periodic(struct daemon *d, uint64_t now)
 	if (now >= d->next_status_ns) {
 		collect(d, rt, now);
 		eg_stats_status(&d->totals, status, sizeof(status));
+		eg_runtime_status_model(rt, status, sizeof(status));
 		sd_notifyf(0, "STATUS=%s", status);
 		d->next_status_ns = now + 1000000000ull;
 	}
@@ -452,8 +460,8 @@ static void periodic(struct daemon *d, uint64_t now)
 		collect(d, rt, now);
 		eg_stats_journal(&d->totals,
 				 rt->cfg.policy.mode == EG_MODE_MONITOR ?
-				 "monitor" : "enforce", rt->cfg.model.path,
-				 d->queues);
+				 "monitor" : "enforce", rt->model.path,
+				 eg_model_kind_name(rt->model.kind), d->queues);
 		d->next_stats_ns = now + rt->cfg.daemon.stats_interval *
 			1000000000ull;
 	}
@@ -640,7 +648,8 @@ static void finish(struct daemon *d)
 	log_drops(d, rt, eg_now_ns());
 	log_uploads(d, rt, eg_now_ns());
 	eg_stats_journal(&d->totals, rt->cfg.policy.mode == EG_MODE_MONITOR ?
-			 "monitor" : "enforce", rt->cfg.model.path, d->queues);
+			 "monitor" : "enforce", rt->model.path,
+			 eg_model_kind_name(rt->model.kind), d->queues);
 	eg_log(LOG_INFO, "stopped");
 	free(d->workers);
 	eg_runtime_free(rt);
@@ -666,6 +675,7 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	eg_log_set_level(rt->cfg.log.level);
+	eg_runtime_warn_model(rt);
 	atomic_store(&d.current, rt);
 	format_queues(&rt->cfg, d.queues, sizeof(d.queues));
 	d.last_mic = eg_mic_get(rt->mic);

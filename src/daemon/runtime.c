@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "runtime.h"
 
+/* The learned model or the shipped one (model-choice.h). */
 static int load_model(struct eg_runtime *rt, char *err, size_t errlen)
 {
-	const struct eg_schema *schema = eg_schema_get(rt->cfg.model.features);
 	int r;
 
-	r = eg_forest_load(rt->cfg.model.path, schema, &rt->forest, err,
-			   errlen);
+	r = eg_model_choose(&rt->cfg, &rt->forest, &rt->model, err, errlen);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EINVAL;
 	rt->n_classes = eg_forest_n_classes(rt->forest);
@@ -78,4 +78,21 @@ struct eg_runtime *eg_runtime_free(struct eg_runtime *rt)
 	eg_forest_free(rt->forest);
 	free(rt);
 	return NULL;
+}
+
+void eg_runtime_warn_model(const struct eg_runtime *rt)
+{
+	if (rt->model.warning[0])
+		eg_log(LOG_WARNING, "learned model not used, running the shipped "
+		       "model %s instead: %s", rt->model.path, rt->model.warning);
+}
+
+void eg_runtime_status_model(const struct eg_runtime *rt, char *buf,
+			     size_t len)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 < len)
+		snprintf(buf + n, len - n, "; model %s %s",
+			 eg_model_kind_name(rt->model.kind), rt->model.path);
 }

@@ -25,12 +25,15 @@
 #include "echoguard/verdict/config.h"
 #include "echoguard/forest/forest.h"
 #include "echoguard/verdict/mic.h"
+#include "echoguard/verdict/model-choice.h"
 #include "echoguard/verdict/policy.h"
 
 struct eg_runtime {
 	uint64_t generation;
 	struct eg_config cfg;
 	struct eg_forest *forest;
+	struct eg_model_choice model; /* which file forest is, learned or
+					 shipped, and why not learned */
 	struct eg_policy *policy;
 	struct eg_mic *mic;
 	struct eg_budget *budget;   /* muted leak budget; a reload starts it
@@ -42,14 +45,21 @@ struct eg_runtime {
 
 /*
  * Build a runtime from the config file path (NULL: defaults). Loads and
- * checks
- * the config, the model (against the schema of [model] features), the
- * policy, and opens the mic. Returns 0, or -errno
+ * checks the config, the model (the learned one or the shipped one,
+ * eg_model_choose, against the schema of [model] features), the policy,
+ * and opens the mic. Returns 0, or -errno
  * with err holding every message (file, section, key / model path).
  * -EINVAL: invalid configuration or model (exit status 2 at start).
  */
 int eg_runtime_new(const char *path, uint64_t generation,
 		   struct eg_runtime **ret, char *err, size_t errlen);
 struct eg_runtime *eg_runtime_free(struct eg_runtime *rt);
+
+/* A learned model that exists but did not load: log a warning naming the
+ * file and the reason (the shipped model runs; docs/daemon.md). */
+void eg_runtime_warn_model(const struct eg_runtime *rt);
+/* Append "; model learned|shipped PATH" to the STATUS= text in buf. */
+void eg_runtime_status_model(const struct eg_runtime *rt, char *buf,
+			     size_t len);
 
 #endif

@@ -157,7 +157,8 @@ static void upper(const char *s, char *out, size_t len)
 #define U(x) ((unsigned long long)(x))
 
 void eg_stats_journal(const struct eg_totals *t, const char *mode,
-		      const char *model, const char *queues)
+		      const char *model, const char *model_kind,
+		      const char *queues)
 {
 	static struct fields f;
 	const struct eg_policy_stats *p = &t->policy;
@@ -185,6 +186,7 @@ void eg_stats_journal(const struct eg_totals *t, const char *mode,
 	field(&f, "EG_UPTIME_S=%llu", U(t->uptime_ns / 1000000000ull));
 	field(&f, "EG_MODE=%s", mode);
 	field(&f, "EG_MODEL=%s", model);
+	field(&f, "EG_MODEL_KIND=%s", model_kind);
 	field(&f, "EG_QUEUES=%s", queues);
 	field(&f, "EG_GENERATION=%llu", U(t->generation));
 	field(&f, "EG_RELOADS=%llu", U(t->reloads));

@@ -42,9 +42,11 @@ void eg_stats_collect(struct eg_worker *w, unsigned n,
 void eg_stats_status(const struct eg_totals *t, char *buf, size_t len);
 
 /* Send the periodic structured entry (and its MESSAGE to stderr when
- * logging there). mode/model/queues are echoed for context. */
+ * logging there). mode/model/queues are echoed for context; model_kind is
+ * "learned" or "shipped". */
 void eg_stats_journal(const struct eg_totals *t, const char *mode,
-		      const char *model, const char *queues);
+		      const char *model, const char *model_kind,
+		      const char *queues);
 
 /* Log one drop event at debug priority. */
 void eg_stats_drop_event(const struct eg_drop_event *ev);

@@ -71,6 +71,7 @@ static const struct key_def keys[] = {
 	{ "daemon", "user", K_PATH, OFF(daemon.user), 0, 0, NULL },
 	{ "device", "address", K_ADDRS, OFF(device), 0, 0, NULL },
 	{ "model", "path", K_PATH, OFF(model.path), 0, 0, NULL },
+	{ "model", "learned", K_PATH, OFF(model.learned), 0, 0, NULL },
 	{ "model", "features", K_ENUM, OFF(model.features), 0, 0, feature_names },
 	{ "flows", "capacity", K_UINT, OFF(flows.capacity), 16, 1 << 24, NULL },
 	{ "flows", "max_probe", K_UINT, OFF(flows.max_probe), 1, 64, NULL },
@@ -128,6 +129,8 @@ void eg_config_default(struct eg_config *c)
 	snprintf(c->daemon.user, sizeof(c->daemon.user), "echoguard");
 	snprintf(c->model.path, sizeof(c->model.path), "%s",
 		 EG_CONFIG_DEFAULT_MODEL);
+	snprintf(c->model.learned, sizeof(c->model.learned), "%s",
+		 EG_CONFIG_DEFAULT_LEARNED);
 	c->model.features = EG_FEATURES_SHAPE;
 	eg_flow_params_default(&c->flows);
 	c->policy.mode = EG_MODE_ENFORCE;
@@ -643,10 +646,11 @@ int eg_config_dump(const struct eg_config *c, FILE *f)
 		fputs(eg_addr_format(c->device.version[i], c->device.addr[i],
 				     buf, sizeof(buf)), f);
 	}
-	fprintf(f, "\n\n[model]\npath = \"%s\"\nfeatures = %s\n\n[flows]\n"
+	fprintf(f, "\n\n[model]\npath = \"%s\"\nlearned = \"%s\"\n"
+		"features = %s\n\n[flows]\n"
 		"capacity = %u\nmax_probe = %u\nidle_timeout = %.17g\n"
 		"closed_timeout = %.17g\n\n[policy]\nmode = %s\ndrop_classes = ",
-		c->model.path, feature_names[c->model.features],
+		c->model.path, c->model.learned, feature_names[c->model.features],
 		c->flows.capacity, c->flows.max_probe,
 		c->flows.idle_timeout_ns / 1e9, c->flows.closed_timeout_ns / 1e9,
 		mode_names[c->policy.mode]);

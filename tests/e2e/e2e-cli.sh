@@ -30,7 +30,7 @@ head -c 200 "$EG_TMP/model.egf" >"$EG_TMP/bad.egf"
 eg_config "$EG_TMP/badmodel.ini" "[model]" "path = $EG_TMP/bad.egf"
 run 0 "^echoguardd [0-9]" --version
 run 0 "check-config" --help
-run 0 "OK: model .*model.egf \(30 trees" --check-config -c "$EG_TMP/ok.ini"
+run 0 "OK: model .*model.egf \(shipped, 30 trees" --check-config -c "$EG_TMP/ok.ini"
 run 2 "key.ini:[0-9]+: \[policy\] min_confidnce.*min_confidence" --check-config -c "$EG_TMP/key.ini"
 run 2 "range.ini:[0-9]+: \[policy\] min_confidence" --check-config -c "$EG_TMP/range.ini"
 run 2 "missing.egf" --check-config -c "$EG_TMP/nomodel.ini"

@@ -68,8 +68,8 @@ cp "$EG_TMP/a.egf" "$EG_TMP/model.egf"
 check "daemon alive after 8 SIGHUPs" kill -0 $DPID
 reloaded=$(grep -c "reloaded" "$EG_TMP/daemon.log")
 failed=$(grep -c "reload failed" "$EG_TMP/daemon.log")
-t10=$(grep "reloaded" "$EG_TMP/daemon.log" | grep -c "(10 trees)")
-t30=$(grep "reloaded" "$EG_TMP/daemon.log" | grep -c "(30 trees)")
+t10=$(grep "reloaded" "$EG_TMP/daemon.log" | grep -c "(shipped, 10 trees)")
+t30=$(grep "reloaded" "$EG_TMP/daemon.log" | grep -c "(shipped, 30 trees)")
 eg_log "reloads ok $reloaded (10 trees: $t10, 30 trees: $t30), failed $failed; TLS connections $pings_ok/$pings"
 check "6 reloads took effect, alternating models" test "$reloaded" -eq 6 -a "$t10" -eq 3 -a "$t30" -eq 3
 check "2 bad reloads refused (config error, corrupt model)" test "$failed" -eq 2

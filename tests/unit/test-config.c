@@ -85,6 +85,7 @@ static void test_defaults(void)
 	CHECK_EQ(d.mic.on_error, 0);           /* muted: the safe assumption */
 	CHECK_EQ(d.log.level, 6);
 	CHECK_STREQ(d.model.path, EG_CONFIG_DEFAULT_MODEL);
+	CHECK_STREQ(d.model.learned, EG_CONFIG_DEFAULT_LEARNED);
 
 	/* No file: defaults, still validated (the model must exist). */
 	memset(&c, 0xaa, sizeof(c));
@@ -124,6 +125,7 @@ static const char full[] =
 	"address = 192.168.86.40, 2001:db8::40\n"
 	"[model]\n"
 	"path = %s\n"
+	"learned = /srv/eg/home.egf\n"
 	"features = flow\n"
 	"[flows]\n"
 	"capacity = 1024\n"
@@ -180,6 +182,7 @@ static void test_every_key(void)
 	CHECK_EQ(eg_addr_parse("192.168.86.40", a), 4);
 	CHECK(memcmp(a, c.device.addr[0], 16) == 0);
 	CHECK_STREQ(c.model.path, model);
+	CHECK_STREQ(c.model.learned, "/srv/eg/home.egf");
 	CHECK_EQ(c.model.features, EG_FEATURES_FLOW);
 	CHECK_EQ(c.flows.capacity, 1024);
 	CHECK_EQ(c.flows.max_probe, 16);
@@ -391,6 +394,16 @@ static void test_model_and_cross_keys(void)
 	CHECK_EQ(load_text("[model]\npath =\n", EG_CONFIG_NO_MODEL_CHECK, &c),
 		 -EINVAL);
 	CHECK(has_error(2, "[model] path: empty"));
+	/* learned: empty turns it off; it need not exist (model-choice.h) */
+	CHECK_EQ(load_text("[model]\nlearned =\n", EG_CONFIG_NO_MODEL_CHECK,
+			   &c), 0);
+	CHECK_STREQ(c.model.learned, "");
+	CHECK_EQ(load_text("[model]\nlearned = /nonexistent/learned.egf\n",
+			   EG_CONFIG_NO_MODEL_CHECK, &c), 0);
+	CHECK_STREQ(c.model.learned, "/nonexistent/learned.egf");
+	CHECK_EQ(load_text("[model]\nlernt = x\n", EG_CONFIG_NO_MODEL_CHECK,
+			   &c), -EINVAL);
+	CHECK(has_error(2, "[model] lernt: unknown key"));
 
 	CHECK_EQ(load_text("\n[microphone]\nsource = sysfs\n",
 			   EG_CONFIG_NO_MODEL_CHECK, &c), -EINVAL);

@@ -30,6 +30,8 @@
 #define EG_CONFIG_PATH_MAX 1024
 #define EG_CONFIG_DEFAULT_PATH "/etc/echoguard/echoguard.ini"
 #define EG_CONFIG_DEFAULT_MODEL "/usr/share/echoguard/default.egf"
+/* [model] learned: `echoguard learn install` writes it (model-choice.h) */
+#define EG_CONFIG_DEFAULT_LEARNED "/var/lib/echoguard/learned.egf"
 /* [policy] muted_budget: measured on the real captures (docs/security.md) */
 #define EG_CONFIG_DEFAULT_MUTED_BUDGET 3072
 
@@ -114,7 +116,9 @@ struct eg_config {
 		unsigned n;            /* 0: every queued packet is outbound */
 	} device;
 	struct {
-		char path[EG_CONFIG_PATH_MAX];
+		char path[EG_CONFIG_PATH_MAX];    /* the shipped model */
+		char learned[EG_CONFIG_PATH_MAX]; /* used instead when it
+						     exists; "" = off */
 		enum eg_feature_set features;  /* default flow (the shipped model) */
 	} model;
 	struct eg_flow_params flows;
