@@ -420,26 +420,33 @@ static struct opts *begin(int argc, char **argv, bool install,
 	return o;
 }
 
-/* Validate MODEL: it loads with the config's schema. *ret_forest,
- * *ret_buf: the forest and the file's bytes. */
+/* Validate MODEL: its bytes (exactly those that get installed) load with
+ * the config's schema. *ret_forest, *ret_buf: the forest and the bytes. */
 static int validate(const struct opts *o, struct eg_forest **ret_forest,
 		    uint8_t **ret_buf, size_t *ret_len)
 {
 	char err[2048];
+	uint8_t *buf;
+	size_t n;
 	int r;
 
-	r = eg_forest_load(o->model, eg_schema_get(o->cfg.model.features),
-			   ret_forest, err, sizeof(err));
+	r = read_all(o->model, &buf, &n);
+	if (r < 0) {
+		cli_error("learn install: refused, nothing installed: %s: %s",
+			  o->model, r == -EINVAL ? "not a regular file of at "
+			  "most 256 MiB" : strerror(-r));
+		return -1;
+	}
+	r = eg_forest_load_buffer(buf, n, o->model,
+				  eg_schema_get(o->cfg.model.features),
+				  ret_forest, err, sizeof(err));
 	if (r < 0) {
 		cli_error("learn install: refused, nothing installed: %s", err);
+		free(buf);
 		return -1;
 	}
-	r = read_all(o->model, ret_buf, ret_len);
-	if (r < 0) {
-		cli_error("learn install: %s: %s", o->model, strerror(-r));
-		*ret_forest = eg_forest_free(*ret_forest);
-		return -1;
-	}
+	*ret_buf = buf;
+	*ret_len = n;
 	return 0;
 }
 
