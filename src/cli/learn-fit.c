@@ -314,6 +314,17 @@ static void work_path(const struct fit *x, const char *name, char *buf,
 	snprintf(buf, len, "%s/%s", x->work, name);
 }
 
+/* `echoguard extract --context ctx -o out` with the devices. */
+static void extract_args(const struct fit *x, struct args *a, const char *ctx,
+			 const char *out)
+{
+	a->n = 0;
+	arg(a, "echoguard"); arg(a, "extract"); arg(a, "--features");
+	arg(a, x->features); arg(a, "--context"); arg(a, ctx);
+	arg(a, "-o"); arg(a, out);
+	add_devices(x, a);
+}
+
 /* Steps 2 and 3: the home's labelled CSVs and the new model. */
 static int label_and_train(struct fit *x, const char *model_out)
 {
@@ -323,21 +334,13 @@ static int label_and_train(struct fit *x, const char *model_out)
 	work_path(x, "home.csv", home, sizeof(home));
 	work_path(x, "home-muted.csv", muted, sizeof(muted));
 	work_path(x, "voice-windows.csv", win, sizeof(win));
-	a->n = 0;
-	arg(a, "echoguard"); arg(a, "extract"); arg(a, "--features");
-	arg(a, x->features); arg(a, "--context"); arg(a, "voice");
+	extract_args(x, a, "voice", home);
 	arg(a, "--mic"); arg(a, x->mic); arg(a, "--windows-out"); arg(a, win);
-	arg(a, "-o"); arg(a, home);
-	add_devices(x, a);
 	add_segments(x, a, 0, x->n_train);
 	if (step(x, "label", "labelling the home's segments (voice-shaped "
 		 "uploads)", a, NULL) < 0)
 		return -1;
-	a->n = 0;
-	arg(a, "echoguard"); arg(a, "extract"); arg(a, "--features");
-	arg(a, x->features); arg(a, "--context"); arg(a, "muted");
-	arg(a, "-o"); arg(a, muted);
-	add_devices(x, a);
+	extract_args(x, a, "muted", muted);
 	add_segments(x, a, 0, x->n_train);
 	if (step(x, "label-muted", "the same segments as muted (SIMULATED "
 		 "context)", a, NULL) < 0)
