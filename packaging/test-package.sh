@@ -24,6 +24,7 @@ dpkg -r echoguard >/dev/null 2>&1
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$deb" >/dev/null 2>&1 ||
 	dpkg -i "$deb" || { echo "FAIL: install"; exit 1; }
 for f in /usr/bin/echoguard /usr/sbin/echoguardd /usr/share/echoguard/default.egf \
+	 /usr/share/echoguard/base.csv \
 	 /etc/echoguard/echoguard.ini /lib/systemd/system/echoguardd.service \
 	 /usr/share/man/man8/echoguardd.8.gz /usr/share/man/man1/echoguard.1.gz \
 	 /usr/share/man/man5/echoguard.ini.5.gz; do
@@ -37,6 +38,17 @@ check "echoguardd --check-config on the installed config and model" \
 	/usr/sbin/echoguardd --check-config -c /etc/echoguard/echoguard.ini
 check "echoguard model info on the installed model" \
 	/usr/bin/echoguard model info /usr/share/echoguard/default.egf
+# learn fit's default --base is the installed bundled data: with it
+# there, a recording of two empty segments fails later, at labelling
+rec=$(mktemp -d)
+: >"$rec/seg-1700000000.pcap"
+: >"$rec/seg-1700000900.pcap"
+echo "1700000000,1" >"$rec/mic.csv"
+/usr/bin/echoguard learn fit --dir "$rec" --model /usr/share/echoguard/default.egf \
+	>/dev/null 2>"$rec/err"
+check "learn fit finds the bundled data (base.csv) by default" \
+	sh -c "! grep -q -- '--base' '$rec/err' && grep -q 'labelling' '$rec/err'"
+rm -rf "$rec"
 if command -v systemd-analyze >/dev/null; then
 	unit=/lib/systemd/system/echoguardd.service
 	# verify: nothing but the Documentation= man links may complain (a

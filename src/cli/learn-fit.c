@@ -264,19 +264,25 @@ static void add_segments(const struct fit *x, struct args *a, size_t from,
 		arg(a, x->segs.v[i]);
 }
 
-/* The tail of a step's log, after its failure. */
-static void show_tail(const char *path)
+/* After a step's failure: the messages of its log ("echoguard: ..."
+ * lines, at most 8), else its last 8 lines. */
+static void show_log(const char *path)
 {
 	char line[512], ring[8][512];
-	unsigned n = 0, i;
+	unsigned n = 0, shown = 0, i;
 	FILE *f = fopen(path, "re");
 
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f))
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "echoguard: ", 11) && shown < 8) {
+			fprintf(stderr, "  | %s", line);
+			shown++;
+		}
 		snprintf(ring[n++ % 8], sizeof(ring[0]), "%s", line);
+	}
 	fclose(f);
-	for (i = n > 8 ? n - 8 : 0; i < n; i++)
+	for (i = n > 8 ? n - 8 : 0; !shown && i < n; i++)
 		fprintf(stderr, "  | %s", ring[i % 8]);
 }
 
@@ -302,7 +308,7 @@ static int step(struct fit *x, const char *name, const char *what,
 	r = learn_spawn(a->v, out ? out : log, log);
 	if (r != 0) {
 		cli_error("learn fit: %s failed (exit %d); see %s", what, r, log);
-		show_tail(log);
+		show_log(log);
 		return -1;
 	}
 	return 0;
