@@ -4,9 +4,15 @@
  * record` share (pcap-rec.h).
  */
 #include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "echoguard/net/packet.h"
@@ -61,6 +67,30 @@ static int set_filter(const char *who, pcap_t *p, const char *expr)
 	return 0;
 }
 
+/* GRO on iface merges received segments before libpcap sees them, so a
+ * capture's lengths are not the wire's (or the queue's, which gets each
+ * segment): say so, for captures meant for training. Silent when the
+ * interface cannot be asked (no ethtool support, "any"). */
+static void warn_gro(const char *who, const char *iface)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GGRO };
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ev.data)
+		cli_error("%s: interface %s: GRO is on: received segments are "
+			  "merged before they are captured, so lengths differ from "
+			  "what the daemon sees; for training, turn it off "
+			  "(ethtool -K %s gro off; docs/troubleshooting.md)", who,
+			  iface, iface);
+	close(fd);
+}
+
 int pcap_rec_open(const char *who, const char *iface,
 		  const struct pcap_rec_filter *f, int snaplen, pcap_t **ret,
 		  int *ret_fd)
@@ -88,6 +118,7 @@ int pcap_rec_open(const char *who, const char *iface,
 		cli_error("%s: interface %s: cannot poll the capture", who, iface);
 		goto fail;
 	}
+	warn_gro(who, iface);
 	*ret = p;
 	*ret_fd = fd;
 	return 0;
